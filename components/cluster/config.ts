@@ -1,0 +1,47 @@
+import { z } from "zod";
+import { cidr, count, ipv4, kubernetesVersion, pinnedVersion, url } from "../platform/zod-kit";
+
+export const etcdSnapshotTarget = z.discriminatedUnion("kind", [
+    z.object({ kind: z.literal("hostPath"), path: z.string().regex(/^\/[^\s]*$/, "must be an absolute path").default("/var/backups/etcd") }).strict(),
+    z.object({ kind: z.literal("s3"), endpoint: url(), bucket: z.string().min(3), region: z.string().default("us-east-1"), insecure: z.boolean().default(false) }).strict(),
+]);
+
+export const clusterConfig = z
+    .object({
+        /** Pinned Kubernetes version, major.minor.patch. */
+        kubernetesVersion,
+        podCidr: cidr.default("10.244.0.0/16"),
+        serviceCidr: cidr.default("10.96.0.0/12"),
+        clusterDomain: z.string().regex(/^[a-z0-9.-]+$/, "must be a DNS domain").default("cluster.local"),
+        /** kube-vip holds network.vip (default), or an external load balancer at `address`. */
+        controlPlaneEndpoint: z
+            .object({ mode: z.enum(["kube-vip", "external"]).default("kube-vip"), address: ipv4.optional(), port: count(1).max(65535).default(6443) })
+            .strict()
+            .default({}),
+        cni: z.object({ kind: z.enum(["calico", "cilium"]).default("calico"), version: pinnedVersion.optional() }).strict().default({}),
+        /** Where kubeadm, kubelet and kubectl come from: the upstream apt repository or an internal mirror. */
+        packageSource: z.object({ kind: z.enum(["upstream", "mirror"]).default("upstream"), url: url().optional() }).strict().default({}),
+        /** Helm chart repository override for every add-on (air-gap). Defaults to each chart's upstream. */
+        chartRepository: url(["http", "https", "oci"]).optional(),
+        addons: z
+            .object({
+                /** MetalLB for LoadBalancer services. Defaults to on when bare-metal machines exist. */
+                metallb: z.enum(["auto", "on", "off"]).default("auto"),
+                /** Cloud controller + CSI for OpenStack/vSphere machines. Defaults to on. */
+                cloudIntegration: z.boolean().default(true),
+                etcdSnapshots: z
+                    .object({
+                        enabled: z.boolean().default(true),
+                        schedule: z.string().regex(/^(\S+\s+){4}\S+$/, "must be a cron schedule with 5 fields").default("0 */6 * * *"),
+                        retention: count(1).default(7),
+                        target: etcdSnapshotTarget.default({ kind: "hostPath", path: "/var/backups/etcd" }),
+                    })
+                    .strict()
+                    .default({}),
+            })
+            .strict()
+            .default({}),
+    })
+    .strict();
+
+export type ClusterConfig = z.infer<typeof clusterConfig>;

@@ -1,0 +1,2 @@
+export * from "./ipv4";
+export * from "./plan";
