@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { clusterConfig } from "../cluster/config";
 import { engineConfig } from "../engine/config";
-import { BackendKind, backendsConfig, MachineGroupConfig, machinesConfig, Taint } from "../machines/config";
+import { backendsConfig, MachineGroupConfig, machinesConfig } from "../machines/config";
+import { MachineRole, MachineSpec } from "../machines/machine";
 import { networkConfig } from "../network/config";
 import { overlaps, parseCidr } from "../network/ipv4";
 import { AddressRequest, buildIpPlan, IpPlan } from "../network/plan";
@@ -10,6 +11,7 @@ import { dnsLabel } from "./zod-kit";
 import { Problem, zodProblems } from "./problems";
 
 export { Problem } from "./problems";
+export { MachineRole, MachineSpec } from "../machines/machine";
 
 /** The one structured key groundwork reads: `groundwork:platform`. */
 export const PLATFORM_KEY = "groundwork:platform";
@@ -36,26 +38,6 @@ export const platformConfig = z
     .strict();
 
 export type PlatformConfig = z.infer<typeof platformConfig>;
-export type MachineRole = "control-plane" | "worker" | "registry";
-
-/** One machine, fully resolved: what every layer above `machines` sees. */
-export interface MachineSpec {
-    name: string;
-    role: MachineRole;
-    /** Config group: `controlPlane`, `registry` or the worker group's key. */
-    group: string;
-    ordinal: number;
-    backend: BackendKind;
-    address: string;
-    labels: Record<string, string>;
-    taints: Taint[];
-    flavor?: string;
-    cpus?: number;
-    memoryMiB?: number;
-    diskGiB?: number;
-    bmc?: { address: string; kind: string; username?: string };
-}
-
 export interface PlatformSpec {
     config: PlatformConfig;
     machines: MachineSpec[];
