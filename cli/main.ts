@@ -10,10 +10,21 @@ interface Command {
 const COMMANDS: Record<string, () => Command> = {
     validate: () => require("./commands/validate"),
     plan: () => require("./commands/plan"),
+    render: () => require("./commands/render"),
+    bom: () => require("./commands/bom"),
+    "diff-stacks": () => require("./commands/diff-stacks"),
 };
 
 function usage(): string {
-    const lines = Object.entries(COMMANDS).map(([name, load]) => `  ${name.padEnd(12)} ${load().summary}`);
+    const lines = Object.entries(COMMANDS).map(([name, load]) => {
+        let summary: string;
+        try {
+            summary = load().summary;
+        } catch {
+            summary = "(not available in this build)";
+        }
+        return `  ${name.padEnd(12)} ${summary}`;
+    });
     return ["usage: groundwork <command> [flags]", "", "commands:", ...lines, "", "stack selection: --stack NAME (stacks/Pulumi.NAME.yaml) or --stack-file FILE"].join("\n");
 }
 

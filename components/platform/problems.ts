@@ -65,7 +65,7 @@ export function zodProblems(error: z.ZodError, schema: z.ZodTypeAny, input: unkn
                         issue.received === "undefined"
                             ? `is required (${issue.expected})`
                             : issue.message.startsWith("Expected") || issue.message === "Required"
-                              ? `must be ${issue.expected === "integer" ? "an integer" : `a ${issue.expected}`}, got ${describeValue(got)}`
+                              ? `must be ${/^[aeiou]/.test(issue.expected) ? "an" : "a"} ${issue.expected}, got ${describeValue(got)}`
                               : issue.message,
                 });
                 break;
