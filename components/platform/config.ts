@@ -28,6 +28,9 @@ export const platformConfig = z
         name: dnsLabel(20),
         /** Which guardrails apply (prod is strictest). */
         environment: z.enum(["local", "dev", "qa", "prod", "customer"]),
+        /** How far up the layers to build: `machines` stops after machines and their engine bootstrap
+         * (the local stack: no guests run there). Defaults to all. */
+        upTo: z.enum(["machines", "all"]).default("all"),
         network: networkConfig,
         machines: machinesConfig,
         backends: backendsConfig.default({}),

@@ -16,7 +16,7 @@ const cases: [string, string, (c: Config) => void, string][] = [
     ["missing name", "dev", (c) => delete platformOf(c).name, "platform.name: is required (string)"],
     ["missing kubernetesVersion", "dev", (c) => delete platformOf(c).cluster.kubernetesVersion, "platform.cluster.kubernetesVersion: is required (string)"],
     ["missing network", "dev", (c) => delete platformOf(c).network, "platform.network: is required (object)"],
-    ["unknown top-level key", "dev", (c) => (platformOf(c).clustr = {}), "platform.clustr: unknown key; allowed here: backends, cluster, engine, environment, machines, name, network, registry"],
+    ["unknown top-level key", "dev", (c) => (platformOf(c).clustr = {}), "platform.clustr: unknown key; allowed here: backends, cluster, engine, environment, machines, name, network, registry, upTo"],
     ["unknown nested key", "dev", (c) => (platformOf(c).machines.workers.general.colour = "red"), "platform.machines.workers.general.colour: unknown key; allowed here: backend, count, cpus, diskGiB, exclude, flavor, hosts, labels, memoryMiB, pool, taints"],
     ["unknown groundwork key", "dev", (c) => (c["groundwork:platfrom"] = {}), "groundwork:platfrom: unknown key; groundwork reads only: groundwork:platform, groundwork:sshPrivateKey, groundwork:vspherePassword"],
     ["bad environment", "dev", (c) => (platformOf(c).environment = "staging"), 'platform.environment: must be one of "local", "dev", "qa", "prod", "customer"; got "staging"'],

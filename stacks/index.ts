@@ -1,0 +1,24 @@
+// The groundwork program: read the stack config once, validate it, build the Platform, export
+// its outputs. This is the only place that reads Pulumi config.
+import * as pulumi from "@pulumi/pulumi";
+import { parsePlatform, PLATFORM_KEY, SECRET_KEYS, SecretName } from "../components/platform/config";
+import { Platform } from "../components/platform/platform";
+
+const config = new pulumi.Config("groundwork");
+const secrets: Partial<Record<SecretName, pulumi.Output<string>>> = {};
+for (const [name, key] of Object.entries(SECRET_KEYS) as [SecretName, string][]) {
+    const value = config.getSecret(key.slice("groundwork:".length));
+    if (value !== undefined) secrets[name] = value;
+}
+
+const { spec, problems } = parsePlatform(config.getObject<unknown>(PLATFORM_KEY.slice("groundwork:".length)), new Set(Object.keys(secrets) as SecretName[]));
+if (!spec) {
+    for (const p of problems) pulumi.log.error(`${p.path}: ${p.message}`);
+    // RunError: the engine prints the message alone, never a stack trace; nothing has been registered yet.
+    throw new pulumi.RunError(`${PLATFORM_KEY} has ${problems.length} problem${problems.length === 1 ? "" : "s"}; run \`npx groundwork validate --stack ${pulumi.getStack()}\``);
+}
+
+const platform = new Platform(spec.config.name, { spec, secrets });
+
+export const inventory = platform.inventory;
+export const vip = platform.vip;
