@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages a stage needs, only when missing:
+#   deps.sh validators   shellcheck, cloud-init (its `schema` command only; it never runs here), openssl
+set -euo pipefail
+want=()
+case "${1:-}" in
+  validators) want=(shellcheck cloud-init openssl) ;;
+  *) echo "deps.sh: unknown set '${1:-}'; sets: validators" >&2; exit 2 ;;
+esac
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "[deps] installing: ${missing[*]}"
+if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# cloud-init is installed for its schema validator only: keep its services from ever running here.
+if [[ " ${missing[*]} " == *" cloud-init "* ]]; then touch /etc/cloud/cloud-init.disabled; fi

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# `npm test`: everything, from a fresh clone. Installs what it needs (npm ci when node_modules is
+# missing or stale, Debian packages for the real validators), then runs, in order:
+#   1. tsc --noEmit                       (type check, its own step)
+#   2. unit + component tests             (mocha, ts-node transpile-only; cloud-init schema, shellcheck)
+#   3. real-guest tests                   (qemu guests booting the rendered bootstrap)
+#   4. real-engine integration tests      (Pulumi built from Go modules against OpenStack on loopback)
+# Stages can be chosen: tools/test.sh unit guest integration (default: all).
+# Ends with one line "tests: N passed, M failed".
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+START=$SECONDS
+say() { printf '[test %4ds] %s\n' "$((SECONDS - START))" "$*"; }
+
+stages=("$@")
+[ ${#stages[@]} -gt 0 ] || stages=(unit guest integration)
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+bash tools/deps.sh validators
+
+passed=0; failed=0; status=0
+LOG=$(mktemp)
+trap 'rm -f "$LOG"' EXIT
+run_mocha() { # label, mocha args…
+  local label=$1; shift
+  say "$label"
+  set +e
+  TS_NODE_TRANSPILE_ONLY=1 node_modules/.bin/mocha "$@" 2>&1 | tee "$LOG"
+  local rc=${PIPESTATUS[0]}
+  set -e
+  local p f
+  p=$(grep -Eo '^ +[0-9]+ passing' "$LOG" | grep -Eo '[0-9]+' | tail -n 1 || true)
+  f=$(grep -Eo '^ +[0-9]+ failing' "$LOG" | grep -Eo '[0-9]+' | tail -n 1 || true)
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+  if [ "$rc" -ne 0 ]; then status=1; [ -n "$f" ] || failed=$((failed + 1)); fi
+}
+
+for stage in "${stages[@]}"; do
+  case "$stage" in
+    unit)
+      say "tsc --noEmit"
+      if ! node_modules/.bin/tsc --noEmit -p .; then status=1; failed=$((failed + 1)); fi
+      run_mocha "unit and component tests" ;;
+    guest)
+      run_mocha "real-guest tests" --config test/guest/.mocharc.json ;;
+    integration)
+      run_mocha "real-engine integration tests" --config test/integration/.mocharc.json ;;
+    *) echo "tools/test.sh: unknown stage '$stage'; stages: unit guest integration" >&2; exit 2 ;;
+  esac
+done
+say "done"
+echo "tests: $passed passed, $failed failed"
+exit "$status"
