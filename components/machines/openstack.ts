@@ -15,6 +15,8 @@ export interface OpenStackFoundationArgs {
     sshAuthorizedKeys?: string[];
     /** Create the control-plane server group. Defaults to true. */
     controlPlaneGroup?: boolean;
+    /** Environment marker put on every server's metadata (read by the policy pack). Defaults to none. */
+    environment?: string;
 }
 
 /**
@@ -28,11 +30,13 @@ export class OpenStackFoundation extends pulumi.ComponentResource {
     public readonly serverGroupId?: pulumi.Output<string>;
     public readonly keyPairName?: pulumi.Output<string>;
     public readonly backend: OpenStackBackendConfig;
+    public readonly environment?: string;
 
     constructor(name: string, args: OpenStackFoundationArgs, opts?: pulumi.ComponentResourceOptions) {
         super("groundwork:machines:OpenStackFoundation", name, {}, opts);
         const b = args.backend;
         this.backend = b;
+        this.environment = args.environment;
         const child = { parent: this };
         if (b.network.create) {
             const net = new openstack.networking.Network(`${name}-network`, { name: b.network.name, adminStateUp: true }, child);
@@ -115,7 +119,12 @@ export class OpenStackMachine extends pulumi.ComponentResource {
                 userData: args.bootstrap.userData,
                 networks: [{ port: port.id }],
                 schedulerHints: controlPlane ? [{ group: f.serverGroupId! }] : undefined,
-                metadata: { "groundwork.io/role": spec.role, "groundwork.io/group": spec.group, "groundwork.io/address": spec.address },
+                metadata: {
+                    "groundwork.io/role": spec.role,
+                    "groundwork.io/group": spec.group,
+                    "groundwork.io/address": spec.address,
+                    ...(f.environment ? { "groundwork.io/environment": f.environment } : {}),
+                },
             },
             child,
         );

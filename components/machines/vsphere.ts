@@ -35,6 +35,8 @@ export interface VsphereFoundationArgs {
     backend: VsphereBackendConfig;
     /** vCenter password: a Pulumi secret (groundwork:vspherePassword). */
     password: pulumi.Input<string>;
+    /** Environment marker (guestinfo.groundwork.environment, read by the policy pack). Defaults to none. */
+    environment?: string;
 }
 
 /** The provider and the look-ups every vSphere machine shares (datacenter, cluster, datastore, network, template). */
@@ -45,11 +47,13 @@ export class VsphereFoundation extends pulumi.ComponentResource {
     public readonly networkId: pulumi.Output<string>;
     public readonly template: pulumi.Output<{ uuid: string; guestId: string; scsiType: string; firmware: string; adapterType: string }>;
     public readonly backend: VsphereBackendConfig;
+    public readonly environment?: string;
 
     constructor(name: string, args: VsphereFoundationArgs, opts?: pulumi.ComponentResourceOptions) {
         super("groundwork:machines:VsphereFoundation", name, {}, opts);
         const b = args.backend;
         this.backend = b;
+        this.environment = args.environment;
         this.provider = new VsphereProvider(`${name}-provider`, { vsphereServer: b.server, user: b.user, password: args.password, allowUnverifiedSsl: b.allowUnverifiedSsl }, { parent: this });
         const p = this.provider;
         const dc = getDatacenter({ name: b.datacenter }, p, this);
@@ -102,7 +106,11 @@ export class VsphereMachine extends pulumi.ComponentResource {
                 networkInterfaces: [{ networkId: f.networkId, adapterType: f.template.adapterType }],
                 disks: [{ label: "disk0", size: spec.diskGiB ?? b.diskGiB, thinProvisioned: true }],
                 clone: { templateUuid: f.template.uuid, linkedClone: b.linkedClone },
-                extraConfig: guestinfo(args.bootstrap.userData, renderVsphereMetadata(spec, args.subnet)),
+                extraConfig: {
+                    ...guestinfo(args.bootstrap.userData, renderVsphereMetadata(spec, args.subnet)),
+                    "guestinfo.groundwork.role": spec.role,
+                    ...(f.environment ? { "guestinfo.groundwork.environment": f.environment } : {}),
+                },
             },
             { parent: this, provider: f.provider },
         );

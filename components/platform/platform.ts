@@ -57,12 +57,13 @@ export class Platform extends pulumi.ComponentResource {
                     ports: platformPorts(c.cluster.cni.kind, registryPort(spec)),
                     sshAuthorizedKeys: c.machines.sshAuthorizedKeys,
                     controlPlaneGroup: spec.machines.some((m) => m.role === "control-plane" && m.backend === "openstack"),
+                    environment: c.environment,
                 },
                 child,
             );
         }
         if (used.has("vsphere")) {
-            backends.vsphere = new VsphereFoundation(`${name}-vsphere`, { backend: c.backends.vsphere!, password: pulumi.secret(args.secrets?.vspherePassword ?? "") }, child);
+            backends.vsphere = new VsphereFoundation(`${name}-vsphere`, { backend: c.backends.vsphere!, password: pulumi.secret(args.secrets?.vspherePassword ?? ""), environment: c.environment }, child);
         }
         if (used.has("baremetal")) {
             backends.baremetal = { backend: c.backends.baremetal ?? { sshUser: "root", sshPort: 22 }, privateKey: pulumi.secret(args.secrets?.sshPrivateKey ?? "") };

@@ -89,13 +89,21 @@ const vsphereBackend = {
 
 describe("machines: vSphere backend", () => {
     it("clones the template with guestinfo user-data and metadata that carry the plan's static IP", async () => {
-        const f = new VsphereFoundation("cdc-vs", { backend: vsphereBackend, password: pulumi.secret("pw") });
+        const f = new VsphereFoundation("cdc-vs", { backend: vsphereBackend, password: pulumi.secret("pw"), environment: "customer" });
         const m = new VsphereMachine("cdc-cp-1", { spec: spec({ backend: "vsphere", name: "cdc-cp-1", cpus: 4 }), foundation: f, subnet, bootstrap, sshUser: "groundwork" });
         await valueOf(m.vm.moid);
         await settle();
         const [vm] = recorder.ofType("vsphere:index/virtualMachine:VirtualMachine");
         const x = vm.inputs.extraConfig;
-        assert.deepStrictEqual(Object.keys(x).sort(), ["guestinfo.metadata", "guestinfo.metadata.encoding", "guestinfo.userdata", "guestinfo.userdata.encoding"]);
+        assert.deepStrictEqual(Object.keys(x).sort(), [
+            "guestinfo.groundwork.environment",
+            "guestinfo.groundwork.role",
+            "guestinfo.metadata",
+            "guestinfo.metadata.encoding",
+            "guestinfo.userdata",
+            "guestinfo.userdata.encoding",
+        ]);
+        assert.deepStrictEqual([x["guestinfo.groundwork.role"], x["guestinfo.groundwork.environment"]], ["control-plane", "customer"]);
         assert.strictEqual(Buffer.from(x["guestinfo.userdata"], "base64").toString(), bootstrap.userData);
         assert.strictEqual(x["guestinfo.userdata.encoding"], "base64");
         const meta = parse(Buffer.from(x["guestinfo.metadata"], "base64").toString());
