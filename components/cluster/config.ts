@@ -20,7 +20,16 @@ export const clusterConfig = z
             .default({}),
         cni: z.object({ kind: z.enum(["calico", "cilium"]).default("calico"), version: pinnedVersion.optional() }).strict().default({}),
         /** Where kubeadm, kubelet and kubectl come from: the upstream apt repository or an internal mirror. */
-        packageSource: z.object({ kind: z.enum(["upstream", "mirror"]).default("upstream"), url: url().optional() }).strict().default({}),
+        packageSource: z
+            .object({
+                kind: z.enum(["upstream", "mirror"]).default("upstream"),
+                /** The mirror's copy of `https://pkgs.k8s.io/core:/stable:/v<minor>/deb/`; its key is read from `<url>/Release.key`. */
+                url: url().optional(),
+                /** Accept an unsigned mirror (`[trusted=yes]`). Defaults to false. */
+                trusted: z.boolean().default(false),
+            })
+            .strict()
+            .default({}),
         /** Helm chart repository override for every add-on (air-gap). Defaults to each chart's upstream. */
         chartRepository: url(["http", "https", "oci"]).optional(),
         addons: z

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
 
 /** One resource registration as the mock saw it (secret inputs unwrapped, secretness kept aside). */
 export interface Registration {
@@ -51,6 +52,27 @@ const INVOKES: Record<string, (inputs: Record<string, any>) => Record<string, an
     }),
 };
 
+/** Deterministic stand-ins (same name → same value) for what random/tls providers generate. */
+function generatedOutputs(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+    const bytes = (label: string, n: number) => createHash("sha256").update(`${label}:${name}`).digest().subarray(0, n);
+    const pem = (kind: string) => `-----BEGIN ${kind}-----\n${bytes(kind, 32).toString("base64")}\n-----END ${kind}-----\n`;
+    switch (type) {
+        case "random:index/randomId:RandomId":
+            return { hex: bytes("id", inputs.byteLength ?? 8).toString("hex") };
+        case "random:index/randomPassword:RandomPassword":
+            return { bcryptHash: `$2a$10$${bytes("bcrypt", 32).toString("hex").slice(0, 53)}` };
+        case "tls:index/privateKey:PrivateKey":
+            return { privateKeyPem: pem("RSA PRIVATE KEY"), publicKeyPem: pem("PUBLIC KEY") };
+        case "tls:index/selfSignedCert:SelfSignedCert":
+        case "tls:index/locallySignedCert:LocallySignedCert":
+            return { certPem: pem("CERTIFICATE") };
+        case "tls:index/certRequest:CertRequest":
+            return { certRequestPem: pem("CERTIFICATE REQUEST") };
+        default:
+            return {};
+    }
+}
+
 /** The recording mock: every registration and invoke, in order. */
 export class Recorder implements pulumi.runtime.Mocks {
     registrations: Registration[] = [];
@@ -71,6 +93,7 @@ export class Recorder implements pulumi.runtime.Mocks {
         if (args.type === "random:index/randomPassword:RandomPassword" || args.type === "random:index/randomString:RandomString") {
             state.result = "x".repeat(inputs.length ?? 16);
         }
+        Object.assign(state, generatedOutputs(args.type, args.name, inputs));
         return { id: `${args.name}-id`, state };
     }
 

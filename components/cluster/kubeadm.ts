@@ -1,0 +1,185 @@
+import { createHash } from "crypto";
+import { stringify } from "yaml";
+import { EngineKind } from "../engine/config";
+import { MachineSpec } from "../machines/machine";
+import { bareVersion } from "./versions";
+
+/** kubeadm's config API used for every document (Kubernetes ≥ 1.31). */
+export const KUBEADM_API = "kubeadm.k8s.io/v1beta4";
+export const KUBELET_API = "kubelet.config.k8s.io/v1beta1";
+
+/** Everything cluster-wide the renderers need, resolved once from config (plain values, no Outputs). */
+export interface ClusterSettings {
+    clusterName: string;
+    /** Pinned Kubernetes version without the `v`, e.g. `1.33.5`. */
+    kubernetesVersion: string;
+    podCidr: string;
+    serviceCidr: string;
+    dnsDomain: string;
+    /** The control-plane endpoint every node and the kubeconfig use: the VIP or the external LB. */
+    endpoint: { host: string; port: number };
+    /** kube-vip holds endpoint.host on the control planes; undefined with an external load balancer. */
+    kubeVip?: { image: string };
+    /** Where kubeadm pulls control-plane images from (the internal registry when air-gapped). */
+    imageRepository: string;
+    engine: EngineKind;
+    /** Where kubeadm, kubelet and kubectl come from. */
+    packageSource: { kind: "upstream" | "mirror"; url?: string; trusted: boolean };
+    /** Backends whose nodes run `--cloud-provider=external` (a cloud controller initialises them). */
+    externalCloudBackends: string[];
+}
+
+/** The secret values a node's bootstrap carries, as plain strings (wrapped as secrets by the caller). */
+export interface NodeSecrets {
+    /** `[a-z0-9]{6}.[a-z0-9]{16}`. */
+    bootstrapToken: string;
+    /** 64 hex characters (an AES-256 key) for kubeadm's uploaded control-plane certificates. */
+    certificateKey: string;
+    caCertPem: string;
+    /** Only control planes receive it. */
+    caKeyPem: string;
+    /** `sha256:<hex>` of the CA's public key, for discovery. */
+    caCertHash: string;
+}
+
+/** How the kubelet reaches the engine: the CRI socket and the cgroup driver the engine is configured with. */
+export function engineRuntime(kind: EngineKind): { criSocket: string; cgroupDriver: "systemd" } {
+    switch (kind) {
+        case "containerd":
+            return { criSocket: "unix:///run/containerd/containerd.sock", cgroupDriver: "systemd" };
+        case "docker":
+            // dockershim is gone and cri-dockerd is not packaged in Debian 12: the kubelet uses the CRI of the containerd docker.io runs on.
+            return { criSocket: "unix:///run/containerd/containerd.sock", cgroupDriver: "systemd" };
+        default: {
+            const unknown: never = kind;
+            throw new Error(`unknown engine ${String(unknown)}`);
+        }
+    }
+}
+
+/** kube-apiserver's secure port on each control plane; equals the endpoint port with kube-vip (ARP mode forwards nothing). */
+export function bindPort(s: ClusterSettings): number {
+    return s.kubeVip ? s.endpoint.port : 6443;
+}
+
+export function endpointAddress(s: ClusterSettings): string {
+    return `${s.endpoint.host}:${s.endpoint.port}`;
+}
+
+/** `sha256:<hex>` of the DER SubjectPublicKeyInfo in a `PUBLIC KEY` PEM (what kubeadm's caCertHashes pin). */
+export function caCertHash(publicKeyPem: string): string {
+    const body = publicKeyPem.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, "").replace(/\s+/g, "");
+    return `sha256:${createHash("sha256").update(Buffer.from(body, "base64")).digest("hex")}`;
+}
+
+const KUBERNETES_NAMESPACES = /(^|\.)(kubernetes\.io|k8s\.io)$/;
+const SELF_LABELS = new Set(["kubernetes.io/hostname", "kubernetes.io/arch", "kubernetes.io/os", "topology.kubernetes.io/region", "topology.kubernetes.io/zone", "node.kubernetes.io/instance-type"]);
+
+/** Whether NodeRestriction lets a kubelet set this label on itself (otherwise the sync after join sets it). */
+export function selfAssignable(key: string): boolean {
+    const slash = key.indexOf("/");
+    if (slash < 0) return true;
+    const prefix = key.slice(0, slash);
+    if (prefix === "node-restriction.kubernetes.io") return false;
+    if (!KUBERNETES_NAMESPACES.test(prefix)) return true;
+    return SELF_LABELS.has(key) || prefix === "kubelet.kubernetes.io" || prefix.endsWith(".kubelet.kubernetes.io") || prefix === "node.kubernetes.io" || prefix.endsWith(".node.kubernetes.io");
+}
+
+export const CONTROL_PLANE_TAINT = { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" } as const;
+
+/** Taints a node registers with: kubeadm's control-plane taint (control planes) and the configured ones. */
+export function registrationTaints(node: Pick<MachineSpec, "role" | "taints">): { key: string; value?: string; effect: string }[] {
+    const configured = node.taints.map((t) => (t.value === undefined ? { key: t.key, effect: t.effect } : { key: t.key, value: t.value, effect: t.effect }));
+    const base = node.role === "control-plane" && !configured.some((t) => t.key === CONTROL_PLANE_TAINT.key) ? [{ ...CONTROL_PLANE_TAINT }] : [];
+    return [...base, ...configured];
+}
+
+function nodeRegistration(s: ClusterSettings, node: MachineSpec) {
+    const labels = Object.entries(node.labels)
+        .filter(([k]) => selfAssignable(k))
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => `${k}=${v}`);
+    const args: { name: string; value: string }[] = [{ name: "node-ip", value: node.address }];
+    if (labels.length > 0) args.push({ name: "node-labels", value: labels.join(",") });
+    if (s.externalCloudBackends.includes(node.backend)) args.push({ name: "cloud-provider", value: "external" });
+    args.sort((a, b) => a.name.localeCompare(b.name));
+    return { name: node.name, criSocket: engineRuntime(s.engine).criSocket, taints: registrationTaints(node), kubeletExtraArgs: args, imagePullPolicy: "IfNotPresent" };
+}
+
+function docs(objects: object[]): string {
+    return objects.map((o) => stringify(o, { lineWidth: 0, sortMapEntries: false })).join("---\n");
+}
+
+/** ClusterConfiguration: pinned version, CIDRs, the endpoint (with the VIP in the API server's SANs), image repository. */
+export function clusterConfiguration(s: ClusterSettings) {
+    return {
+        apiVersion: KUBEADM_API,
+        kind: "ClusterConfiguration",
+        clusterName: s.clusterName,
+        kubernetesVersion: `v${bareVersion(s.kubernetesVersion)}`,
+        controlPlaneEndpoint: endpointAddress(s),
+        imageRepository: s.imageRepository,
+        networking: { podSubnet: s.podCidr, serviceSubnet: s.serviceCidr, dnsDomain: s.dnsDomain },
+        apiServer: { certSANs: [s.endpoint.host] },
+        etcd: { local: { dataDir: "/var/lib/etcd" } },
+    };
+}
+
+/** KubeletConfiguration shared by every node (kubeadm uploads it at init; joining nodes download it). */
+export function kubeletConfiguration(s: ClusterSettings) {
+    const rt = engineRuntime(s.engine);
+    return { apiVersion: KUBELET_API, kind: "KubeletConfiguration", cgroupDriver: rt.cgroupDriver, containerRuntimeEndpoint: rt.criSocket, rotateCertificates: true, failSwapOn: true };
+}
+
+/** The first control plane's `kubeadm init --config` file: Init + Cluster + Kubelet configuration. */
+export function renderKubeadmInit(s: ClusterSettings, node: MachineSpec, secrets: Pick<NodeSecrets, "bootstrapToken" | "certificateKey">): string {
+    const init = {
+        apiVersion: KUBEADM_API,
+        kind: "InitConfiguration",
+        bootstrapTokens: [
+            {
+                token: secrets.bootstrapToken,
+                description: "groundwork: machines join with this token",
+                // Scale-out joins machines months later; rotate by replacing the token resources.
+                ttl: "0s",
+                usages: ["signing", "authentication"],
+                groups: ["system:bootstrappers:kubeadm:default-node-token"],
+            },
+        ],
+        nodeRegistration: nodeRegistration(s, node),
+        localAPIEndpoint: { advertiseAddress: node.address, bindPort: bindPort(s) },
+        certificateKey: secrets.certificateKey,
+    };
+    return docs([init, clusterConfiguration(s), kubeletConfiguration(s)]);
+}
+
+/** A joining node's `kubeadm join --config` file; control planes also get the certificate key. */
+export function renderKubeadmJoin(s: ClusterSettings, node: MachineSpec, secrets: Pick<NodeSecrets, "bootstrapToken" | "certificateKey" | "caCertHash">): string {
+    const join: Record<string, unknown> = {
+        apiVersion: KUBEADM_API,
+        kind: "JoinConfiguration",
+        nodeRegistration: nodeRegistration(s, node),
+        discovery: { bootstrapToken: { token: secrets.bootstrapToken, apiServerEndpoint: endpointAddress(s), caCertHashes: [secrets.caCertHash] } },
+    };
+    if (node.role === "control-plane") {
+        join.controlPlane = { localAPIEndpoint: { advertiseAddress: node.address, bindPort: bindPort(s) }, certificateKey: secrets.certificateKey };
+    }
+    return docs([join]);
+}
+
+/** A kubeconfig with embedded certificates (client-certificate auth). */
+export function renderKubeconfig(k: { clusterName: string; server: string; caCertPem: string; user: string; clientCertPem: string; clientKeyPem: string }): string {
+    const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
+    const context = `${k.user}@${k.clusterName}`;
+    return stringify(
+        {
+            apiVersion: "v1",
+            kind: "Config",
+            clusters: [{ name: k.clusterName, cluster: { server: k.server, "certificate-authority-data": b64(k.caCertPem) } }],
+            users: [{ name: k.user, user: { "client-certificate-data": b64(k.clientCertPem), "client-key-data": b64(k.clientKeyPem) } }],
+            contexts: [{ name: context, context: { cluster: k.clusterName, user: k.user } }],
+            "current-context": context,
+        },
+        { lineWidth: 0, sortMapEntries: false },
+    );
+}

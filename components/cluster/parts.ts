@@ -1,0 +1,188 @@
+import { BootstrapFile, BootstrapPart } from "../engine/bootstrap";
+import { MachineSpec } from "../machines/machine";
+import { ClusterSettings, NodeSecrets, endpointAddress, renderKubeadmInit, renderKubeadmJoin } from "./kubeadm";
+import { KUBECONFIG_PLACEHOLDER, renderKubeVipManifest, VIP_INTERFACE_PLACEHOLDER } from "./kube-vip";
+import { bareVersion, kubernetesMinor, minorOf, PACKAGE_REVISION } from "./versions";
+
+export const GROUNDWORK_DIR = "/etc/groundwork";
+export const PATHS = {
+    initConfig: `${GROUNDWORK_DIR}/kubeadm/init.yaml`,
+    joinConfig: `${GROUNDWORK_DIR}/kubeadm/join.yaml`,
+    endpointCa: `${GROUNDWORK_DIR}/ca.crt`,
+    kubeVipTemplate: `${GROUNDWORK_DIR}/kube-vip.yaml`,
+    pkiCaCert: "/etc/kubernetes/pki/ca.crt",
+    pkiCaKey: "/etc/kubernetes/pki/ca.key",
+    aptKeyring: "/etc/apt/keyrings/groundwork-kubernetes.gpg",
+    aptSource: "/etc/apt/sources.list.d/groundwork-kubernetes.list",
+} as const;
+
+/** Seconds a joining machine waits for the API behind the endpoint before its bootstrap fails. */
+export const JOIN_WAIT_SECONDS = 3600;
+
+/** The control plane that runs `kubeadm init`: the lowest ordinal of the control-plane group. */
+export function firstControlPlane(specs: MachineSpec[]): MachineSpec | undefined {
+    return specs.filter((s) => s.role === "control-plane").sort((a, b) => a.ordinal - b.ordinal || a.name.localeCompare(b.name))[0];
+}
+
+/** The apt repository of the pinned minor: pkgs.k8s.io, or the mirror's copy of it. */
+export function aptRepository(s: ClusterSettings): { url: string; line: string; keyUrl?: string } {
+    const url = s.packageSource.kind === "mirror" ? s.packageSource.url!.replace(/\/+$/, "") : `https://pkgs.k8s.io/core:/stable:/v${minorOf(s.kubernetesVersion)}/deb`;
+    if (s.packageSource.kind === "mirror" && s.packageSource.trusted) return { url, line: `deb [trusted=yes] ${url}/ /` };
+    return { url, line: `deb [signed-by=${PATHS.aptKeyring}] ${url}/ /`, keyUrl: `${url}/Release.key` };
+}
+
+/** The pinned packages (name=version) every node installs. */
+export function kubernetesPackages(s: ClusterSettings): string[] {
+    const v = `${bareVersion(s.kubernetesVersion)}${PACKAGE_REVISION}`;
+    const minor = kubernetesMinor(s.kubernetesVersion);
+    const extra = minor ? [`cri-tools=${minor.criTools}`, `kubernetes-cni=${minor.kubernetesCni}`] : [];
+    return [`kubeadm=${v}`, `kubelet=${v}`, `kubectl=${v}`, ...extra];
+}
+
+/** Installs kubeadm, kubelet and kubectl at their pins (only when a pin differs), kernel settings, swap off. */
+export function packagesPart(s: ClusterSettings): BootstrapPart {
+    const repo = aptRepository(s);
+    const pkgs = kubernetesPackages(s);
+    const files: BootstrapFile[] = [
+        { path: "/etc/modules-load.d/groundwork-kubernetes.conf", content: "overlay\nbr_netfilter\n" },
+        { path: "/etc/sysctl.d/90-groundwork-kubernetes.conf", content: "net.bridge.bridge-nf-call-iptables = 1\nnet.bridge.bridge-nf-call-ip6tables = 1\nnet.ipv4.ip_forward = 1\n" },
+        { path: PATHS.aptSource, content: `${repo.line}\n` },
+    ];
+    const key = repo.keyUrl
+        ? [
+              `if [ ! -s '${PATHS.aptKeyring}' ]; then`,
+              `  log "kubernetes: fetching the repository key from ${repo.keyUrl}"`,
+              "  install -d -m 0755 /etc/apt/keyrings",
+              `  curl -fsSL --retry 5 '${repo.keyUrl}' | gpg --dearmor > '${PATHS.aptKeyring}.new'`,
+              `  mv -f '${PATHS.aptKeyring}.new' '${PATHS.aptKeyring}'`,
+              "fi",
+          ]
+        : [];
+    const script = [
+        "modprobe overlay",
+        "modprobe br_netfilter",
+        "sysctl --system >/dev/null",
+        "# The kubelet refuses to start with swap on.",
+        "swapoff -a",
+        "sed -i -E 's@^([^#].*[[:space:]]swap[[:space:]].*)$@# \\1@' /etc/fstab",
+        "for tool in curl gpg; do",
+        '  if ! command -v "$tool" >/dev/null 2>&1; then',
+        "    apt-get update -q",
+        "    apt-get install -y --no-install-recommends curl gpg ca-certificates",
+        "    break",
+        "  fi",
+        "done",
+        ...key,
+        `wanted=(${pkgs.join(" ")})`,
+        "missing=()",
+        'for pin in "${wanted[@]}"; do',
+        "  name=${pin%%=*}",
+        '  have="$(dpkg-query -W -f=\'${Version}\' "$name" 2>/dev/null || true)"',
+        '  if [ "$have" != "${pin#*=}" ]; then missing+=("$pin"); fi',
+        "done",
+        'if [ "${#missing[@]}" -gt 0 ]; then',
+        '  log "kubernetes: installing ${missing[*]}"',
+        "  start=$SECONDS",
+        "  apt-get update -q",
+        '  apt-get install -y --no-install-recommends --allow-change-held-packages --allow-downgrades "${wanted[@]}"',
+        "  apt-mark hold kubeadm kubelet kubectl >/dev/null",
+        '  log "kubernetes: packages installed in $((SECONDS - start))s"',
+        "fi",
+        "systemctl enable kubelet >/dev/null 2>&1",
+    ].join("\n");
+    return { name: "kubernetes", files, script };
+}
+
+function shellQuote(s: string): string {
+    return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The kubeadm part of one machine: its config files (token and, on control planes, the CA key
+ * are in them, so the whole bootstrap is a secret) and the init-or-join fragment. A machine that
+ * already belongs to the cluster is left alone; the first control plane initialises only when no
+ * API answers at the endpoint, so replacing it later makes it join instead.
+ */
+export function kubeadmPart(s: ClusterSettings, node: MachineSpec, firstControlPlaneName: string, secrets: NodeSecrets): BootstrapPart {
+    const controlPlane = node.role === "control-plane";
+    const init = controlPlane && node.name === firstControlPlaneName;
+    const files: BootstrapFile[] = [
+        { path: PATHS.endpointCa, content: secrets.caCertPem, mode: "0644" },
+        { path: PATHS.joinConfig, content: renderKubeadmJoin(s, node, secrets), mode: "0600" },
+    ];
+    if (init) files.push({ path: PATHS.initConfig, content: renderKubeadmInit(s, node, secrets), mode: "0600" });
+    if (controlPlane) {
+        files.push({ path: PATHS.pkiCaCert, content: secrets.caCertPem, mode: "0644" }, { path: PATHS.pkiCaKey, content: secrets.caKeyPem, mode: "0600" });
+        if (s.kubeVip) files.push({ path: PATHS.kubeVipTemplate, content: renderKubeVipManifest({ address: s.endpoint.host, port: s.endpoint.port, image: s.kubeVip.image }), mode: "0600" });
+    }
+    const vip = controlPlane && s.kubeVip !== undefined;
+    const lines = [
+        `node=${shellQuote(node.name)}`,
+        `endpoint=${shellQuote(`https://${endpointAddress(s)}`)}`,
+        "api_up() {",
+        `  curl -fsS --max-time 5 --cacert '${PATHS.endpointCa}' "$endpoint/readyz" >/dev/null 2>&1`,
+        "}",
+        "wait_for_api() {",
+        "  local start=$SECONDS",
+        "  until api_up; do",
+        `    if [ $((SECONDS - start)) -ge ${JOIN_WAIT_SECONDS} ]; then`,
+        '      log "kubeadm: the API at $endpoint did not answer within $((SECONDS - start))s; the first control plane may have failed"',
+        "      exit 1",
+        "    fi",
+        '    log "kubeadm: waiting for the API at $endpoint ($((SECONDS - start))s)"',
+        "    sleep 10",
+        "  done",
+        "}",
+    ];
+    if (vip) {
+        lines.push(
+            "install_kube_vip() {",
+            "  local iface",
+            `  iface="$(ip -o -4 addr show | awk -v a=${shellQuote(node.address)} '{ split($4, p, "/"); if (p[1] == a) { print $2; exit } }')"`,
+            '  if [ -z "$iface" ]; then',
+            `    log "kube-vip: no interface carries ${node.address}; cannot hold the VIP"`,
+            "    exit 1",
+            "  fi",
+            "  install -d -m 0755 /etc/kubernetes/manifests",
+            `  sed -e "s|${VIP_INTERFACE_PLACEHOLDER}|$iface|" -e "s|${KUBECONFIG_PLACEHOLDER}|$1|" '${PATHS.kubeVipTemplate}' > /etc/kubernetes/kube-vip.yaml.new`,
+            "  if cmp -s /etc/kubernetes/kube-vip.yaml.new /etc/kubernetes/manifests/kube-vip.yaml; then",
+            "    rm -f /etc/kubernetes/kube-vip.yaml.new",
+            "  else",
+            "    install -m 0600 /etc/kubernetes/kube-vip.yaml.new /etc/kubernetes/manifests/kube-vip.yaml && rm -f /etc/kubernetes/kube-vip.yaml.new",
+            '    log "kube-vip: manifest installed (interface $iface, kubeconfig $1)"',
+            "  fi",
+            "}",
+        );
+    }
+    const afterJoin = vip ? ["  install_kube_vip /etc/kubernetes/admin.conf"] : [];
+    lines.push("if [ -f /etc/kubernetes/kubelet.conf ]; then", '  log "kubeadm: $node already belongs to the cluster"', ...afterJoin);
+    if (init) {
+        lines.push(
+            "elif ! api_up; then",
+            '  log "kubeadm: initialising the cluster on $node"',
+            "  start=$SECONDS",
+            // kubeadm ≥ 1.29 grants admin.conf its rights only at the end of init; kube-vip needs super-admin.conf until then.
+            ...(vip ? ["  install_kube_vip /etc/kubernetes/super-admin.conf"] : []),
+            `  kubeadm init --config '${PATHS.initConfig}' --upload-certs`,
+            ...afterJoin,
+            '  log "kubeadm: control plane initialised in $((SECONDS - start))s"',
+        );
+    }
+    lines.push(
+        "else",
+        "  wait_for_api",
+        `  log "kubeadm: joining $node${controlPlane ? " as a control plane" : ""}"`,
+        "  start=$SECONDS",
+        // The manifests directory must be empty for `kubeadm join`, so kube-vip comes after it.
+        `  kubeadm join --config '${PATHS.joinConfig}'`,
+        ...afterJoin,
+        '  log "kubeadm: joined in $((SECONDS - start))s"',
+        "fi",
+    );
+    return { name: "kubeadm", files, script: lines.join("\n") };
+}
+
+/** Both cluster parts of one machine, in the order they run (after the engine's). */
+export function clusterParts(s: ClusterSettings, node: MachineSpec, firstControlPlaneName: string, secrets: NodeSecrets): BootstrapPart[] {
+    return [packagesPart(s), kubeadmPart(s, node, firstControlPlaneName, secrets)];
+}

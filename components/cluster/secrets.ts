@@ -1,0 +1,98 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import * as tls from "@pulumi/tls";
+import { caCertHash, NodeSecrets, renderKubeconfig } from "./kubeadm";
+
+export interface ClusterSecretsArgs {
+    /** Cluster name: the kubeconfig's cluster entry. */
+    clusterName: string;
+    /** The control-plane endpoint the admin kubeconfig points at (VIP or external LB). */
+    endpoint: { host: string; port: number };
+    /** CA lifetime in hours. Defaults to 87600 (10 years, kubeadm's default). */
+    caValidityHours?: number;
+    /** Admin client certificate lifetime in hours. Defaults to 8760 (1 year). */
+    adminValidityHours?: number;
+}
+
+/**
+ * Everything secret a cluster needs, made before any machine exists: the cluster CA (so the
+ * discovery hash is known and workers join while the control plane comes up), the bootstrap
+ * token, the certificate key for control-plane joins, and an admin kubeconfig signed by the same
+ * CA (so it is known without asking the cluster). Every value that grants access is a secret.
+ */
+export class ClusterSecrets extends pulumi.ComponentResource {
+    public readonly caCertPem: pulumi.Output<string>;
+    public readonly caKeyPem: pulumi.Output<string>;
+    /** `sha256:<hex>` of the CA public key (not secret: it pins, it grants nothing). */
+    public readonly caCertHash: pulumi.Output<string>;
+    /** `[a-z0-9]{6}.[a-z0-9]{16}`. */
+    public readonly bootstrapToken: pulumi.Output<string>;
+    /** 64 hex characters. */
+    public readonly certificateKey: pulumi.Output<string>;
+    public readonly adminKubeconfig: pulumi.Output<string>;
+    public readonly adminCertPem: pulumi.Output<string>;
+    public readonly adminKeyPem: pulumi.Output<string>;
+
+    constructor(name: string, args: ClusterSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("groundwork:cluster:ClusterSecrets", name, {}, opts);
+        const child = { parent: this };
+        const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "RSA", rsaBits: 2048 }, child);
+        const ca = new tls.SelfSignedCert(
+            `${name}-ca`,
+            {
+                privateKeyPem: caKey.privateKeyPem,
+                subject: { commonName: "kubernetes" },
+                isCaCertificate: true,
+                validityPeriodHours: args.caValidityHours ?? 87600,
+                allowedUses: ["cert_signing", "crl_signing", "digital_signature", "key_encipherment"],
+            },
+            child,
+        );
+        const tokenId = new random.RandomString(`${name}-token-id`, { length: 6, upper: false, special: false, lower: true, numeric: true }, child);
+        const tokenSecret = new random.RandomString(`${name}-token-secret`, { length: 16, upper: false, special: false, lower: true, numeric: true }, child);
+        const certKey = new random.RandomId(`${name}-certificate-key`, { byteLength: 32 }, child);
+
+        const adminKey = new tls.PrivateKey(`${name}-admin-key`, { algorithm: "RSA", rsaBits: 2048 }, child);
+        const adminCsr = new tls.CertRequest(`${name}-admin-csr`, { privateKeyPem: adminKey.privateKeyPem, subject: { commonName: "groundwork-admin", organization: "system:masters" } }, child);
+        const adminCert = new tls.LocallySignedCert(
+            `${name}-admin-cert`,
+            {
+                certRequestPem: adminCsr.certRequestPem,
+                caPrivateKeyPem: caKey.privateKeyPem,
+                caCertPem: ca.certPem,
+                validityPeriodHours: args.adminValidityHours ?? 8760,
+                allowedUses: ["digital_signature", "key_encipherment", "client_auth"],
+            },
+            child,
+        );
+
+        // additionalSecretOutputs is applied by the engine only; wrapping keeps these secret under mocks too.
+        this.caCertPem = ca.certPem;
+        this.caKeyPem = pulumi.secret(caKey.privateKeyPem);
+        this.caCertHash = caKey.publicKeyPem.apply(caCertHash);
+        this.bootstrapToken = pulumi.secret(pulumi.interpolate`${tokenId.result}.${tokenSecret.result}`);
+        this.certificateKey = pulumi.secret(certKey.hex);
+        this.adminCertPem = adminCert.certPem;
+        this.adminKeyPem = pulumi.secret(adminKey.privateKeyPem);
+        const server = `https://${args.endpoint.host}:${args.endpoint.port}`;
+        this.adminKubeconfig = pulumi.secret(
+            pulumi.all([ca.certPem, adminCert.certPem, adminKey.privateKeyPem]).apply(([caCertPem, clientCertPem, clientKeyPem]) =>
+                renderKubeconfig({ clusterName: args.clusterName, server, caCertPem, user: "groundwork-admin", clientCertPem, clientKeyPem }),
+            ),
+        );
+        this.registerOutputs({ caCertPem: this.caCertPem, caCertHash: this.caCertHash, adminKubeconfig: this.adminKubeconfig });
+    }
+
+    /** The plain secret values a node's bootstrap needs, as one secret Output. */
+    nodeSecrets(): pulumi.Output<NodeSecrets> {
+        return pulumi.secret(
+            pulumi.all([this.bootstrapToken, this.certificateKey, this.caCertPem, this.caKeyPem, this.caCertHash]).apply(([bootstrapToken, certificateKey, caCertPem, caKeyPem, caCertHash]) => ({
+                bootstrapToken,
+                certificateKey,
+                caCertPem,
+                caKeyPem,
+                caCertHash,
+            })),
+        );
+    }
+}

@@ -1,0 +1,86 @@
+import { contains, parseCidr, parseIp, overlaps } from "../network/ipv4";
+import { Problem } from "../network/plan";
+import { ClusterConfig } from "./config";
+import { KUBERNETES_MINORS, kubernetesMinor, metallbEnabled } from "./versions";
+
+/** What the cluster layer checks before it registers anything. */
+export interface ClusterTopology {
+    config: ClusterConfig;
+    /** The node subnet from the IP plan. */
+    nodeCidr: string;
+    /** The control-plane VIP from the IP plan. */
+    vip?: string;
+    /** MetalLB's range from the IP plan (`first-last`). */
+    loadBalancerRange?: string;
+    /** How many control-plane machines. */
+    controlPlanes: number;
+    /** Backends of all machines. */
+    backends: Iterable<string>;
+}
+
+const VERSION = /^v?\d+\.\d+\.\d+$/;
+
+/**
+ * Every problem of a cluster topology with its key path, all at once (never just the first).
+ * Paths are relative to the platform config (`cluster.podCidr`, `network.vip`, …).
+ */
+export function validateCluster(t: ClusterTopology): Problem[] {
+    const problems: Problem[] = [];
+    const fail = (path: string, message: string) => problems.push({ path, message });
+    const c = t.config;
+
+    if (![1, 3, 5].includes(t.controlPlanes)) {
+        fail("machines.controlPlane", `must be 1, 3 or 5 control-plane machines (an odd etcd quorum), got ${t.controlPlanes}`);
+    }
+    if (!VERSION.test(c.kubernetesVersion)) {
+        fail("cluster.kubernetesVersion", `must be a full Kubernetes version like 1.33.5 (major.minor.patch), got "${c.kubernetesVersion}"`);
+    } else if (!kubernetesMinor(c.kubernetesVersion)) {
+        const known = Object.keys(KUBERNETES_MINORS);
+        fail("cluster.kubernetesVersion", `${c.kubernetesVersion} has no pinned images in groundwork; use ${known.slice(0, -1).join(", ")} or ${known[known.length - 1]}`);
+    }
+
+    const node = parseCidr(t.nodeCidr);
+    if (typeof node === "string") {
+        fail("network.cidr", node);
+        return problems;
+    }
+    const endpoint = c.controlPlaneEndpoint;
+    if (endpoint.mode === "kube-vip") {
+        if (t.vip === undefined) {
+            fail("network.vip", "is required when cluster.controlPlaneEndpoint.mode is kube-vip");
+        } else {
+            const vip = parseIp(t.vip);
+            if (vip === undefined) fail("network.vip", `must be an IPv4 address like 10.0.0.1, got "${t.vip}"`);
+            else if (!contains(node, vip)) fail("network.vip", `${t.vip} is outside the node subnet ${node.text}; kube-vip answers ARP only on that subnet`);
+        }
+    } else if (endpoint.address === undefined) {
+        fail("cluster.controlPlaneEndpoint.address", "is required when mode is external");
+    }
+
+    const cidrs: [string, string, string][] = [
+        ["network.cidr", "the node subnet", t.nodeCidr],
+        ["cluster.podCidr", "cluster.podCidr", c.podCidr],
+        ["cluster.serviceCidr", "cluster.serviceCidr", c.serviceCidr],
+    ];
+    cidrs.forEach(([, labelA, a], i) => {
+        for (const [pathB, , b] of cidrs.slice(i + 1)) {
+            const ra = parseCidr(a);
+            const rb = parseCidr(b);
+            if (typeof rb === "string") {
+                if (i === 0) fail(pathB, rb);
+            } else if (typeof ra !== "string" && overlaps(ra, rb)) {
+                fail(pathB, `${b} overlaps ${labelA} ${a}`);
+            }
+        }
+    });
+
+    if (metallbEnabled(c, new Set(t.backends)) && t.loadBalancerRange === undefined) {
+        fail("network.loadBalancerPool", `is required when MetalLB runs (cluster.addons.metallb is ${c.addons.metallb}${c.addons.metallb === "auto" ? " and there are bare-metal machines" : ""})`);
+    }
+    return problems;
+}
+
+/** Problems as one message, one per line, for a ResourceError. */
+export function formatProblems(problems: Problem[]): string {
+    return problems.map((p) => `${p.path}: ${p.message}`).join("\n");
+}

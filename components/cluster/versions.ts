@@ -1,0 +1,185 @@
+import { ClusterConfig } from "./config";
+
+/**
+ * Every version the cluster layer pins, in one place: Kubernetes minors it knows, the images
+ * kubeadm pulls for them, the add-on charts and the images those charts run. `groundwork bom`
+ * reads them through clusterBillOfMaterials, so a mirror can be filled before an air-gapped run.
+ */
+
+/** What kubeadm of one Kubernetes minor pulls besides the control-plane images, and the apt pins beside it. */
+export interface KubernetesMinor {
+    etcd: string;
+    coredns: string;
+    pause: string;
+    /** pkgs.k8s.io versions of the tools kubeadm depends on. */
+    criTools: string;
+    kubernetesCni: string;
+}
+
+export const KUBERNETES_MINORS: Record<string, KubernetesMinor> = {
+    "1.31": { etcd: "3.5.15-0", coredns: "v1.11.3", pause: "3.10", criTools: "1.31.1-1.1", kubernetesCni: "1.5.1-1.1" },
+    "1.32": { etcd: "3.5.16-0", coredns: "v1.11.3", pause: "3.10", criTools: "1.32.0-1.1", kubernetesCni: "1.6.0-1.1" },
+    "1.33": { etcd: "3.5.21-0", coredns: "v1.12.0", pause: "3.10", criTools: "1.33.0-1.1", kubernetesCni: "1.6.0-1.1" },
+    "1.34": { etcd: "3.6.4-0", coredns: "v1.12.1", pause: "3.10.1", criTools: "1.34.0-1.1", kubernetesCni: "1.7.1-1.1" },
+};
+
+/** pkgs.k8s.io revision appended to the upstream version (`1.33.5` → `1.33.5-1.1`). */
+export const PACKAGE_REVISION = "-1.1";
+
+export const KUBE_VIP_IMAGE = "ghcr.io/kube-vip/kube-vip:v0.9.2";
+export const DEFAULT_IMAGE_REPOSITORY = "registry.k8s.io";
+
+export type AddonChart = "calico" | "cilium" | "openstackCcm" | "cinderCsi" | "vsphereCpi" | "vsphereCsi" | "metallb";
+
+/** A pinned Helm chart, where it comes from, and the images it runs (name:tag). */
+export interface ChartPin {
+    chart: string;
+    version: string;
+    /** Upstream Helm repository; replaced by cluster.chartRepository when that is set. */
+    repo: string;
+    namespace: string;
+    images: string[];
+}
+
+const CALICO = "v3.30.3";
+const CILIUM = "v1.18.2";
+const OS_PROVIDER = "v1.33.1";
+const METALLB = "v0.15.2";
+
+export const CHARTS: Record<AddonChart, ChartPin> = {
+    calico: {
+        chart: "tigera-operator",
+        version: CALICO,
+        repo: "https://docs.tigera.io/calico/charts",
+        namespace: "tigera-operator",
+        images: ["quay.io/tigera/operator:v1.38.6", ...["node", "cni", "kube-controllers", "typha", "csi", "node-driver-registrar", "pod2daemon-flexvol"].map((c) => `docker.io/calico/${c}:${CALICO}`)],
+    },
+    cilium: {
+        chart: "cilium",
+        version: CILIUM.slice(1),
+        repo: "https://helm.cilium.io",
+        namespace: "kube-system",
+        images: [`quay.io/cilium/cilium:${CILIUM}`, `quay.io/cilium/operator-generic:${CILIUM}`],
+    },
+    openstackCcm: {
+        chart: "openstack-cloud-controller-manager",
+        version: "2.33.1",
+        repo: "https://kubernetes.github.io/cloud-provider-openstack",
+        namespace: "kube-system",
+        images: [`registry.k8s.io/provider-os/openstack-cloud-controller-manager:${OS_PROVIDER}`],
+    },
+    cinderCsi: {
+        chart: "openstack-cinder-csi",
+        version: "2.33.1",
+        repo: "https://kubernetes.github.io/cloud-provider-openstack",
+        namespace: "kube-system",
+        images: [
+            `registry.k8s.io/provider-os/cinder-csi-plugin:${OS_PROVIDER}`,
+            "registry.k8s.io/sig-storage/csi-attacher:v4.8.1",
+            "registry.k8s.io/sig-storage/csi-provisioner:v5.2.0",
+            "registry.k8s.io/sig-storage/csi-snapshotter:v8.2.1",
+            "registry.k8s.io/sig-storage/csi-resizer:v1.13.2",
+            "registry.k8s.io/sig-storage/livenessprobe:v2.15.0",
+            "registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.13.0",
+        ],
+    },
+    vsphereCpi: {
+        chart: "vsphere-cpi",
+        version: "1.33.0",
+        repo: "https://kubernetes.github.io/cloud-provider-vsphere",
+        namespace: "kube-system",
+        images: ["registry.k8s.io/cloud-pv-vsphere/cloud-provider-vsphere:v1.33.0"],
+    },
+    vsphereCsi: {
+        chart: "vsphere-csi",
+        version: "3.7.0",
+        repo: "https://vsphere-tmm.github.io/helm-charts",
+        namespace: "vmware-system-csi",
+        images: ["registry.k8s.io/csi-vsphere/driver:v3.5.0", "registry.k8s.io/csi-vsphere/syncer:v3.5.0"],
+    },
+    metallb: {
+        chart: "metallb",
+        version: METALLB.slice(1),
+        repo: "https://metallb.github.io/metallb",
+        namespace: "metallb-system",
+        images: [`quay.io/metallb/controller:${METALLB}`, `quay.io/metallb/speaker:${METALLB}`],
+    },
+};
+
+/** Images of the etcd snapshot job besides etcd itself (which comes from KUBERNETES_MINORS). */
+export const SNAPSHOT_IMAGES = { hostPath: "docker.io/library/busybox:1.37.0", s3: "docker.io/amazon/aws-cli:2.27.50" } as const;
+
+/** `v1.33.5` or `1.33.5` → `1.33.5`. */
+export function bareVersion(version: string): string {
+    return version.replace(/^v/, "");
+}
+
+/** `1.33.5` → `1.33`. */
+export function minorOf(version: string): string {
+    return bareVersion(version).split(".").slice(0, 2).join(".");
+}
+
+/** The known minor of a version, or undefined when groundwork has no pins for it. */
+export function kubernetesMinor(version: string): KubernetesMinor | undefined {
+    return KUBERNETES_MINORS[minorOf(version)];
+}
+
+/** Which add-on charts a cluster installs, from its config and the backends its machines use. */
+export function selectedCharts(config: ClusterConfig, backends: ReadonlySet<string>): AddonChart[] {
+    const out: AddonChart[] = [config.cni.kind === "calico" ? "calico" : "cilium"];
+    if (config.addons.cloudIntegration && backends.has("openstack")) out.push("openstackCcm", "cinderCsi");
+    if (config.addons.cloudIntegration && backends.has("vsphere")) out.push("vsphereCpi", "vsphereCsi");
+    if (metallbEnabled(config, backends)) out.push("metallb");
+    return out;
+}
+
+/** MetalLB runs when switched on, or on `auto` when any machine is bare metal. */
+export function metallbEnabled(config: ClusterConfig, backends: ReadonlySet<string>): boolean {
+    return config.addons.metallb === "on" || (config.addons.metallb === "auto" && backends.has("baremetal"));
+}
+
+/** The chart pin with the configured CNI version applied. */
+export function chartPin(config: ClusterConfig, which: AddonChart): ChartPin {
+    const pin = CHARTS[which];
+    if ((which === "calico" || which === "cilium") && config.cni.version !== undefined) {
+        const v = bareVersion(config.cni.version);
+        const images = pin.images.map((i) => (i.startsWith("quay.io/tigera/") ? i : i.replace(/:v[0-9.]+$/, `:v${v}`)));
+        return { ...pin, version: which === "calico" ? `v${v}` : v, images };
+    }
+    return pin;
+}
+
+export interface BillOfMaterials {
+    /** Container images as name:tag. */
+    images: string[];
+    /** Debian packages as name=version. */
+    packages: string[];
+    /** Helm charts as name@version. */
+    charts: string[];
+}
+
+/**
+ * Everything the cluster pulls for a config: control-plane images of the pinned Kubernetes
+ * version, kube-vip, the add-on charts and their images, and the apt packages. Sorted, no duplicates.
+ */
+export function clusterBillOfMaterials(config: ClusterConfig, backends: Iterable<string> = [], imageRepository = DEFAULT_IMAGE_REPOSITORY): BillOfMaterials {
+    const used = new Set(backends);
+    const version = bareVersion(config.kubernetesVersion);
+    const minor = kubernetesMinor(version);
+    const images = new Set<string>();
+    for (const c of ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy"]) images.add(`${imageRepository}/${c}:v${version}`);
+    const packages = new Set([`kubeadm=${version}${PACKAGE_REVISION}`, `kubelet=${version}${PACKAGE_REVISION}`, `kubectl=${version}${PACKAGE_REVISION}`]);
+    if (minor) {
+        images.add(`${imageRepository}/etcd:${minor.etcd}`);
+        images.add(`${imageRepository}/coredns/coredns:${minor.coredns}`);
+        images.add(`${imageRepository}/pause:${minor.pause}`);
+        packages.add(`cri-tools=${minor.criTools}`);
+        packages.add(`kubernetes-cni=${minor.kubernetesCni}`);
+    }
+    if (config.controlPlaneEndpoint.mode === "kube-vip") images.add(KUBE_VIP_IMAGE);
+    const charts = selectedCharts(config, used).map((c) => chartPin(config, c));
+    for (const c of charts) c.images.forEach((i) => images.add(i));
+    if (config.addons.etcdSnapshots.enabled) images.add(SNAPSHOT_IMAGES[config.addons.etcdSnapshots.target.kind]);
+    const sorted = (s: Iterable<string>) => [...s].sort();
+    return { images: sorted(images), packages: sorted(packages), charts: sorted(charts.map((c) => `${c.chart}@${c.version}`)) };
+}
