@@ -21,8 +21,8 @@ export const T = {
 } as const;
 
 /** Metadata keys the machines layer puts on every OpenStack server (see components/machines/openstack.ts). */
-export const ROLE_KEY = "groundwork.io/role";
-export const ENVIRONMENT_KEY = "groundwork.io/environment";
+export const ROLE_KEY = "groundwork:role";
+export const ENVIRONMENT_KEY = "groundwork:environment";
 /** vSphere has no server metadata; the same markers travel as guestinfo keys. */
 export const VSPHERE_ROLE_KEY = "guestinfo.groundwork.role";
 export const VSPHERE_ENVIRONMENT_KEY = "guestinfo.groundwork.environment";
@@ -47,7 +47,7 @@ export function roleOf(r: { type: string; props: Props }): string | undefined {
 }
 
 /**
- * The stack's environment (local, dev, qa, prod, customer): the `groundwork.io/environment` marker on
+ * The stack's environment (local, dev, qa, prod, customer): the `groundwork:environment` marker on
  * its machines, else the `groundwork:environment` stack tag. Undefined when neither is set.
  */
 export function environmentOf(resources: ReadonlyArray<{ type: string; props: Props }>, stackTags: ReadonlyMap<string, string>): string | undefined {

@@ -119,11 +119,12 @@ export class OpenStackMachine extends pulumi.ComponentResource {
                 userData: args.bootstrap.userData,
                 networks: [{ port: port.id }],
                 schedulerHints: controlPlane ? [{ group: f.serverGroupId! }] : undefined,
+                // Nova allows only [a-zA-Z0-9-_:. ] in metadata keys: no "/".
                 metadata: {
-                    "groundwork.io/role": spec.role,
-                    "groundwork.io/group": spec.group,
-                    "groundwork.io/address": spec.address,
-                    ...(f.environment ? { "groundwork.io/environment": f.environment } : {}),
+                    "groundwork:role": spec.role,
+                    "groundwork:group": spec.group,
+                    "groundwork:address": spec.address,
+                    ...(f.environment ? { "groundwork:environment": f.environment } : {}),
                 },
             },
             child,

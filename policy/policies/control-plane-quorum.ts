@@ -3,7 +3,7 @@ import { environmentOf, roleOf } from "../lib";
 
 /**
  * etcd keeps quorum only with an odd member count; prod must survive the loss of one control plane,
- * so it needs at least 3. Counts machines marked `groundwork.io/role: control-plane`.
+ * so it needs at least 3. Counts machines marked `groundwork:role: control-plane`.
  */
 export function controlPlaneQuorum(level: EnforcementLevel): StackValidationPolicy {
     return {

@@ -43,7 +43,7 @@ describe("program: every example stack under mocks", () => {
         assert.deepStrictEqual([...new Set(servers.filter((s) => s.name.startsWith("prod-cp")).map((s) => s.inputs.flavorName))], ["m1.xlarge"]);
         assert.deepStrictEqual([...new Set(servers.filter((s) => !s.name.startsWith("prod-cp")).map((s) => s.inputs.flavorName))], ["m1.large"]);
         assert.ok(servers.every((s) => s.inputs.blockDevices?.[0]?.volumeSize === 80));
-        assert.deepStrictEqual([...new Set(servers.map((s) => s.inputs.metadata["groundwork.io/environment"]))], ["prod"]);
+        assert.deepStrictEqual([...new Set(servers.map((s) => s.inputs.metadata["groundwork:environment"]))], ["prod"]);
     });
 
     it("customer-dc: vSphere VMs for control plane and registry, SSH bootstrap for bare metal, secrets kept secret", async () => {

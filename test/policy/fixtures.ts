@@ -19,14 +19,14 @@ export const controlPlaneInstance = {
     userData: userDataWith(SAFE_HOSTS_TOML),
     networks: [{ port: "port-id-1" }],
     schedulerHints: [{ group: "server-group-id" }],
-    metadata: { "groundwork.io/role": "control-plane", "groundwork.io/group": "controlPlane", "groundwork.io/address": "10.40.0.32", "groundwork.io/environment": "prod" },
+    metadata: { "groundwork:role": "control-plane", "groundwork:group": "controlPlane", "groundwork:address": "10.40.0.32", "groundwork:environment": "prod" },
 };
 
 export const workerInstance = {
     ...controlPlaneInstance,
     name: "prod-general-1",
     schedulerHints: undefined,
-    metadata: { "groundwork.io/role": "worker", "groundwork.io/group": "general", "groundwork.io/address": "10.40.1.1", "groundwork.io/environment": "prod" },
+    metadata: { "groundwork:role": "worker", "groundwork:group": "general", "groundwork:address": "10.40.1.1", "groundwork:environment": "prod" },
 };
 
 export const serverGroup = { name: "prod-openstack-control-plane", policies: ["anti-affinity"] };

@@ -76,7 +76,7 @@ describe("policy etcd-snapshots-enabled", () => {
     });
 
     it("exempts local stacks and stacks without control planes", async () => {
-        const localCp = stackResource(T.instance, withField(controlPlaneInstance, ["metadata", "groundwork.io/environment"], "local"), "cp-1");
+        const localCp = stackResource(T.instance, withField(controlPlaneInstance, ["metadata", "groundwork:environment"], "local"), "cp-1");
         assert.deepStrictEqual(await stackViolations(policy, [localCp]), []);
         assert.deepStrictEqual(await stackViolations(policy, []), []);
     });

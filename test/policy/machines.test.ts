@@ -4,7 +4,7 @@ import { T } from "../../policy/lib";
 import { bootstrapCommand, controlPlaneInstance, port, serverGroup, sshRule, userDataWith, vsphereVm, workerInstance } from "./fixtures";
 import { resourceArgs, stackResource, stackViolations, violations, withField } from "./harness";
 
-const cp = (i: number, env = "prod") => stackResource(T.instance, withField(withField(controlPlaneInstance, ["metadata", "groundwork.io/environment"], env), "name", `prod-cp-${i}`), `cp-${i}`);
+const cp = (i: number, env = "prod") => stackResource(T.instance, withField(withField(controlPlaneInstance, ["metadata", "groundwork:environment"], env), "name", `prod-cp-${i}`), `cp-${i}`);
 const worker = stackResource(T.instance, workerInstance, "worker-1");
 
 describe("policy control-plane-quorum", () => {
