@@ -20,5 +20,9 @@ if (!spec) {
 
 const platform = new Platform(spec.config.name, { spec, secrets });
 
-export const inventory = platform.inventory;
-export const vip = platform.vip;
+// Stack outputs. Only those the stack has: a layer that is not built exports nothing.
+const outputs: Record<string, unknown> = { inventory: platform.inventory, vip: platform.vip };
+// The admin kubeconfig is a secret (`pulumi stack output kubeconfig --show-secrets`).
+if (platform.kubeconfig) outputs.kubeconfig = platform.kubeconfig;
+if (platform.registry) outputs.registry = platform.registry;
+export = outputs;

@@ -15,7 +15,7 @@ START=$SECONDS
 say() { printf '[local %4ds] %s\n' "$((SECONDS - START))" "$*"; }
 die() { printf 'local.sh: %s\n' "$*" >&2; exit 2; }
 
-# shellcheck source=toolchain/env.sh
+# shellcheck source-path=SCRIPTDIR source=toolchain/env.sh
 source "$REPO/tools/toolchain/env.sh"
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$REPO/.state/pulumi}"
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-groundwork-local}"

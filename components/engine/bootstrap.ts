@@ -10,12 +10,23 @@ export interface BootstrapFile {
 
 /**
  * One layer's contribution to a machine's first boot: files, then a bash fragment. Parts run in
- * the order given (engine first, then cluster, registry, …). Fragments must be idempotent.
+ * the order given (identity, engine, then cluster, registry, …). Fragments must be idempotent.
+ *
+ * Fragments may call the helpers every bootstrap script defines:
+ * - `log MESSAGE…` prints `[groundwork] +<seconds>s MESSAGE`;
+ * - `gw_put PATH MODE` writes stdin to PATH only when content or mode differ, and records it;
+ * - `gw_remove PATH` removes PATH when it exists, and records it;
+ * - `gw_note_change WHAT` records a change that is not a file (a package install, a restart);
+ * - `gw_changed PREFIX…` is true when this run changed something at or under a PREFIX
+ *   (a path, or a `gw_note_change` name).
+ * A second run of the same script changes nothing and reports `0 change(s)`.
  */
 export interface BootstrapPart {
-    /** Short name, shown in progress lines (`[groundwork] engine: …`). */
+    /** Short name, shown in progress lines (`[groundwork] engine/packages: …`). */
     name: string;
     files: BootstrapFile[];
+    /** Paths this part makes sure do not exist (files a previous config wrote). Defaults to none. */
+    absent?: string[];
     /** Bash run with `set -euo pipefail`; may be empty. */
     script: string;
 }
@@ -29,42 +40,150 @@ export interface BootstrapIdentity {
 
 export const BOOTSTRAP_PATH = "/usr/local/sbin/groundwork-bootstrap";
 
+/**
+ * The placeholder for a value known only at deploy time (a generated token, a CA made by
+ * @pulumi/tls): `@@GROUNDWORK:<name>@@`. The Pulumi program substitutes it; `groundwork render`
+ * leaves it visible.
+ */
+export function placeholder(name: string): string {
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new Error(`placeholder name must be lower-case words joined by '-', got "${name}"`);
+    return `@@GROUNDWORK:${name}@@`;
+}
+
+/** Names of the placeholders in a text, sorted and without repeats. */
+export function placeholdersIn(text: string): string[] {
+    return [...new Set([...text.matchAll(/@@GROUNDWORK:([a-z0-9][a-z0-9-]*)@@/g)].map((m) => m[1]))].sort();
+}
+
 function heredocMarker(content: string): string {
     let marker = "GROUNDWORK_EOF";
     while (content.includes(marker)) marker += "_";
     return marker;
 }
 
+/** Single-quotes a word for bash. */
+export function shq(word: string): string {
+    return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+function checkPath(path: string, part: string): void {
+    if (!/^\/[A-Za-z0-9._:@+/-]+$/.test(path) || path.includes("/../") || path.endsWith("/")) {
+        throw new Error(`bootstrap part ${part}: "${path}" is not an absolute file path of plain characters`);
+    }
+}
+
+// Helpers every fragment may use; see BootstrapPart.
+const PREAMBLE = String.raw`GW_T0=$SECONDS
+log() { echo "[groundwork] +$((SECONDS - GW_T0))s $*"; }
+declare -A GW_CHANGED=()
+gw_note_change() { GW_CHANGED[$1]=1; }
+# gw_put PATH MODE: stdin becomes PATH, only when content or mode differ.
+gw_put() {
+  local path=$1 mode=$2 tmp
+  tmp="$path.groundwork-new"
+  install -d -m 0755 "$(dirname "$path")"
+  cat >"$tmp"
+  chmod "$mode" "$tmp"
+  if [[ -f $path ]] && cmp -s "$tmp" "$path" && [[ $(stat -c %a "$path") == "$(stat -c %a "$tmp")" ]]; then
+    rm -f "$tmp"
+  else
+    mv -f "$tmp" "$path"
+    gw_note_change "$path"
+    log "wrote $path"
+  fi
+}
+gw_remove() {
+  if [[ -e $1 ]]; then
+    rm -f "$1"
+    gw_note_change "$1"
+    log "removed $1"
+  fi
+}
+gw_changed() {
+  local p c
+  for p in "$@"; do
+    for c in "\${!GW_CHANGED[@]}"; do
+      if [[ $c == "$p" || $c == "$p"/* ]]; then return 0; fi
+    done
+  done
+  return 1
+}`.replace(/\\\$/g, "$");
+
 /**
- * The one bootstrap script: writes every part's files and runs every part's fragment. Bare metal
- * runs it over SSH; VMs get it from cloud-init. Same input → byte-identical output.
+ * The login user on every machine, also where no cloud-init creates it (bare metal): the user,
+ * passwordless sudo, and exactly the configured SSH keys. On VMs it confirms what cloud-init did.
+ */
+export function identityPart(identity: BootstrapIdentity): BootstrapPart {
+    const user = identity.sshUser;
+    if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(user)) throw new Error(`ssh user must be a POSIX user name, got "${user}"`);
+    const u = shq(user);
+    const lines = [
+        `if ! id -u ${u} >/dev/null 2>&1; then`,
+        `  useradd --create-home --shell /bin/bash --user-group ${u}`,
+        `  gw_note_change user:${user}`,
+        `  log "identity: created user ${user}"`,
+        "fi",
+    ];
+    if (identity.sshAuthorizedKeys.length > 0) {
+        const keys = identity.sshAuthorizedKeys.join("\n");
+        lines.push(
+            `home=$(getent passwd ${u} | cut -d: -f6)`,
+            `install -d -m 0700 -o ${u} -g "$(id -gn ${u})" "$home/.ssh"`,
+            `gw_put "$home/.ssh/authorized_keys" 0600 <<'${heredocMarker(keys)}'`,
+            keys,
+            heredocMarker(keys),
+            `if [[ $(stat -c %U "$home/.ssh/authorized_keys") != ${u} ]]; then chown ${u}: "$home/.ssh/authorized_keys"; fi`,
+        );
+    }
+    return {
+        name: "identity",
+        files: [{ path: `/etc/sudoers.d/90-groundwork-${user}`, content: `${user} ALL=(ALL) NOPASSWD:ALL\n`, mode: "0440" }],
+        script: lines.join("\n"),
+    };
+}
+
+function renderPart(part: BootstrapPart): string[] {
+    const lines = ["", `# --- ${part.name} ---`];
+    if (part.files.length > 0 || (part.absent ?? []).length > 0) lines.push(`log ${shq(`${part.name}: ${part.files.length} file(s)`)}`);
+    for (const f of part.files) {
+        checkPath(f.path, part.name);
+        const mode = f.mode ?? "0644";
+        if (!/^0[0-7]{3}$/.test(mode)) throw new Error(`bootstrap part ${part.name}: mode of ${f.path} must be octal like 0644, got "${mode}"`);
+        const marker = heredocMarker(f.content);
+        lines.push(`gw_put ${shq(f.path)} ${mode} <<'${marker}'`, f.content.replace(/\n$/, ""), marker);
+    }
+    for (const p of part.absent ?? []) {
+        checkPath(p, part.name);
+        lines.push(`gw_remove ${shq(p)}`);
+    }
+    if (part.script.trim() !== "") lines.push(`log ${shq(`${part.name}: running`)}`, part.script.trimEnd());
+    return lines;
+}
+
+/**
+ * The one bootstrap script: the login user first, then every part's files and fragment. Bare
+ * metal runs it over SSH; VMs get it from cloud-init. Same input → byte-identical output.
  */
 export function renderBootstrapScript(identity: BootstrapIdentity, parts: BootstrapPart[]): string {
+    return renderPartsScript(identity.hostname, [identityPart(identity), ...parts]);
+}
+
+/** A bootstrap script of exactly these parts (no login user); renderBootstrapScript adds it. */
+export function renderPartsScript(hostname: string, parts: BootstrapPart[]): string {
+    const host = hostname;
+    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(host)) throw new Error(`hostname must be a DNS name, got "${host}"`);
     const lines = [
         "#!/bin/bash",
         "# groundwork bootstrap — rendered; do not edit on the machine. Safe to run again: a second run changes nothing.",
         "set -euo pipefail",
         "export DEBIAN_FRONTEND=noninteractive",
-        'log() { echo "[groundwork] $*"; }',
+        "umask 022",
+        PREAMBLE,
         "",
-        `log "bootstrap of ${identity.hostname} starting"`,
+        `log "bootstrap of ${host} starting"`,
     ];
-    for (const part of parts) {
-        lines.push("", `# --- ${part.name} ---`, `log "${part.name}: writing ${part.files.length} file(s)"`);
-        for (const f of part.files) {
-            const dir = f.path.replace(/\/[^/]*$/, "") || "/";
-            const marker = heredocMarker(f.content);
-            const body = f.content.endsWith("\n") ? f.content : `${f.content}\n`;
-            lines.push(`install -d -m 0755 '${dir}'`, `cat > '${f.path}.groundwork-new' <<'${marker}'`, body.replace(/\n$/, ""), marker);
-            lines.push(`chmod ${f.mode ?? "0644"} '${f.path}.groundwork-new'`);
-            // Replace only when the content differs, so a second run leaves mtimes and services alone.
-            lines.push(`if cmp -s '${f.path}.groundwork-new' '${f.path}'; then rm -f '${f.path}.groundwork-new'; else mv -f '${f.path}.groundwork-new' '${f.path}'; fi`);
-        }
-        if (part.script.trim() !== "") {
-            lines.push(`log "${part.name}: running"`, part.script.trimEnd());
-        }
-    }
-    lines.push("", `log "bootstrap of ${identity.hostname} done"`, "");
+    for (const part of parts) lines.push(...renderPart(part));
+    lines.push("", `log "bootstrap of ${host} done: \${#GW_CHANGED[@]} change(s)"`, "");
     return lines.join("\n");
 }
 

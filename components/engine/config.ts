@@ -12,12 +12,15 @@ export const DEFAULT_ENGINE_PACKAGES: Record<EngineKind, Record<string, string>>
 
 export const packageSource = z
     .object({
-        /** `distribution`: the image's own apt sources; `mirror`: only the internal mirror at `url` (air-gap). */
+        /**
+         * `distribution`: the machine's own apt sources; `mirror`: only the internal mirror at
+         * `url` (air-gap; an apt repository laid out like Debian's). Defaults to distribution.
+         */
         kind: z.enum(["distribution", "mirror"]).default("distribution"),
         url: url().optional(),
         suite: z.string().regex(/^[a-z0-9./-]+$/, "must be an apt suite like bookworm").default("bookworm"),
         components: z.array(z.string().regex(/^[a-z0-9-]+$/, "must be an apt component like main")).min(1).default(["main"]),
-        /** Accept an unsigned mirror (`[trusted=yes]`). Defaults to false. */
+        /** Accept an unsigned mirror (`[trusted=yes]`). Defaults to false: the mirror must carry the distribution's signatures. */
         trusted: z.boolean().default(false),
     })
     .strict();
@@ -38,6 +41,16 @@ export const engineConfig = z
         /** Registries reached over plain HTTP. Only with allowInsecureRegistries. */
         insecureRegistries: z.array(hostName).default([]),
         allowInsecureRegistries: z.boolean().default(false),
+        /**
+         * Pod sandbox ("pause") image containerd uses. When the platform mirrors images into an
+         * internal registry (kubeadm's imageRepository), its repository part is replaced by that
+         * registry. Defaults to registry.k8s.io/pause:3.10 (the one kubeadm 1.31–1.33 expects).
+         */
+        sandboxImage: z
+            .string()
+            .regex(/^[a-z0-9][a-z0-9._:/-]*\/[a-z0-9._-]+:[A-Za-z0-9_][A-Za-z0-9_.-]*$/, "must be an image reference with a registry host and a pinned tag, like registry.k8s.io/pause:3.10")
+            .refine((s) => !s.endsWith(":latest"), "must have a pinned tag, not latest")
+            .default("registry.k8s.io/pause:3.10"),
     })
     .strict();
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { clusterConfig } from "../cluster/config";
 import { engineConfig } from "../engine/config";
+import { engineProblems } from "../engine/validate";
 import { backendsConfig, MachineGroupConfig, machinesConfig } from "../machines/config";
 import { MachineRole, MachineSpec } from "../machines/machine";
 import { networkConfig } from "../network/config";
@@ -108,6 +109,7 @@ function crossCheck(c: PlatformConfig, secrets: ReadonlySet<SecretName>, problem
             if (g[k] !== undefined && g.backend === "openstack") p(`${key}.${k}`, "applies to backend vsphere only; pick an OpenStack flavor instead");
         }
     }
+    if (c.registry.mode === "harbor" && c.registry.hostname === undefined) p("registry.hostname", "is required when registry.mode is harbor (the name in Harbor's certificate)");
     if (c.registry.mode === "standalone" && !c.machines.registry) p("machines.registry", "is required when registry.mode is standalone");
     if (c.registry.mode !== "standalone" && c.machines.registry) p("machines.registry", `is only used when registry.mode is standalone (it is ${c.registry.mode})`);
     if (c.machines.registry && c.machines.registry.backend !== "baremetal" && c.machines.registry.count !== 1) {
@@ -120,6 +122,7 @@ function crossCheck(c: PlatformConfig, secrets: ReadonlySet<SecretName>, problem
         p("engine.insecureRegistries", "needs engine.allowInsecureRegistries: true (plain-HTTP registries are off by default)");
     }
     if (c.engine.packageSource.kind === "mirror" && c.engine.packageSource.url === undefined) p("engine.packageSource.url", "is required when kind is mirror");
+    problems.push(...engineProblems(c.engine));
     if (c.cluster.packageSource.kind === "mirror" && c.cluster.packageSource.url === undefined) p("cluster.packageSource.url", "is required when kind is mirror");
     const cidrs: [string, string][] = [["network.cidr", c.network.cidr], ["cluster.podCidr", c.cluster.podCidr], ["cluster.serviceCidr", c.cluster.serviceCidr]];
     cidrs.forEach(([ka, a], i) => {

@@ -1,6 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
+import { Cluster, ClusterSecrets, clusterBootstrap, clusterSettings, firstControlPlane } from "../cluster";
 import { BootstrapIdentity, BootstrapPart, renderBootstrapScript, renderUserData } from "../engine/bootstrap";
+import { EngineConfig } from "../engine/config";
+import { engineParts } from "../engine/engines";
 import { Backends, Bootstrap, Machine, MachinePool, MachineSpec, OpenStackFoundation, platformPorts, SubnetInfo, VsphereFoundation } from "../machines";
+import { clusterRegistryWiring, engineWithRegistry, Harbor, issueRegistryTls, RegistryEndpoint, registryEndpoint, RegistryTls, StandaloneRegistry } from "../registry";
 import { PlatformSpec } from "./config";
 
 /** Secrets from their own config keys; each stays a Pulumi secret. */
@@ -30,23 +34,115 @@ export function registryPort(spec: PlatformSpec): number | undefined {
     return r.port ?? (r.mode === "standalone" ? 5000 : 443);
 }
 
+/** The registry the nodes use, made before any machine so its CA and endpoint reach every bootstrap. */
+interface RegistryPlan {
+    endpoint?: RegistryEndpoint<pulumi.Output<string>>;
+    standalone?: StandaloneRegistry;
+    harborTls?: RegistryTls;
+}
+
+/** no_proxy entries the platform knows: node subnet, pod and service CIDRs, cluster domain, registry. */
+function platformNoProxy(spec: PlatformSpec, endpoint?: RegistryEndpoint<unknown>): string[] {
+    const c = spec.config;
+    const hosts = [spec.ipPlan.cidr, c.cluster.podCidr, c.cluster.serviceCidr, `.${c.cluster.clusterDomain}`, ...(spec.ipPlan.vip ? [spec.ipPlan.vip] : [])];
+    return endpoint ? [...hosts, endpoint.host] : hosts;
+}
+
 /**
  * The whole platform from one typed config: network → machines → engine → registry → cluster →
- * add-ons. Layers above `machines` see only the Machine contract.
+ * add-ons. Layers above `machines` see only the Machine contract. Everything a machine runs is
+ * known before it boots (the cluster CA, token and registry CA are generated first), so all
+ * machines are created in parallel and join on their own.
  */
 export class Platform extends pulumi.ComponentResource {
     public readonly inventory: pulumi.Output<InventoryEntry[]>;
     public readonly vip: pulumi.Output<string | undefined>;
     public readonly machines: Machine[];
+    /** Admin kubeconfig (secret); undefined when upTo is machines. */
+    public readonly kubeconfig?: pulumi.Output<string>;
+    /** Registry endpoint (`host:port`) and the CA nodes trust; undefined when registry.mode is none. */
+    public readonly registry?: { endpoint: pulumi.Output<string>; caPem: pulumi.Output<string> };
+    public readonly cluster?: Cluster;
 
     constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("groundwork:platform:Platform", name, {}, opts);
         const { spec } = args;
         const c = spec.config;
         const child = { parent: this };
+        const full = c.upTo === "all";
         const subnet: SubnetInfo = { cidr: spec.ipPlan.cidr, prefix: spec.ipPlan.prefix, gateway: spec.ipPlan.gateway, dns: c.network.dns };
         const used = new Set(spec.machines.map((m) => m.backend));
+        const backends = this.foundations(name, args, subnet, used);
 
+        // Registry first: its CA and endpoint go into every node's engine configuration.
+        const reg = this.planRegistry(name, spec, full);
+        const wiring = clusterRegistryWiring(reg.endpoint);
+        const engineOpts = { imageRepository: wiring.imageRepository, noProxy: platformNoProxy(spec, reg.endpoint) };
+        const engine: pulumi.Output<EngineConfig> = reg.endpoint
+            ? pulumi.output(reg.endpoint.caPem).apply((caPem) => engineWithRegistry(c.engine, { ...reg.endpoint!, caPem }))
+            : pulumi.output(c.engine);
+        const engineP: pulumi.Output<BootstrapPart[]> = engine.apply((e) => engineParts(e, engineOpts));
+
+        // Cluster secrets before any machine: the CA hash and token are in every node's bootstrap.
+        const settings = full ? clusterSettings({ config: c.cluster, clusterName: c.name, vip: spec.ipPlan.vip, engine: c.engine.kind, imageRepository: wiring.imageRepository, backends: used }) : undefined;
+        const secrets = settings ? new ClusterSecrets(`${name}-cluster-secrets`, { clusterName: c.name, endpoint: settings.endpoint }, child) : undefined;
+        const nodeSecrets = secrets?.nodeSecrets();
+        const first = firstControlPlane(spec.machines)!.name;
+
+        const bootstrap = (m: MachineSpec): Bootstrap => {
+            const identity: BootstrapIdentity = { hostname: m.name, sshUser: c.machines.sshUser, sshAuthorizedKeys: c.machines.sshAuthorizedKeys };
+            if (m.role === "registry" && reg.standalone) {
+                const script = pulumi.secret(reg.standalone.parts.apply((parts) => renderBootstrapScript(identity, parts)));
+                return { script, userData: pulumi.secret(script.apply((s) => renderUserData(identity, s))) };
+            }
+            if (settings && nodeSecrets) {
+                return clusterBootstrap({ settings, spec: m, firstControlPlane: first, secrets: nodeSecrets, identity, before: engineP });
+            }
+            const script = engineP.apply((parts) => renderBootstrapScript(identity, parts));
+            return { script, userData: script.apply((s) => renderUserData(identity, s)) };
+        };
+
+        const groups = new Map<string, MachineSpec[]>();
+        for (const m of spec.machines) groups.set(m.group, [...(groups.get(m.group) ?? []), m]);
+        this.machines = [...groups.entries()].flatMap(([group, specs]) => {
+            const poolName = `${name}-${group === "controlPlane" ? "cp" : group}`;
+            return new MachinePool(poolName, { specs, bootstrap, sshUser: c.machines.sshUser, subnet, backends }, child).machines;
+        });
+
+        if (settings && secrets) {
+            const vs = c.backends.vsphere;
+            this.cluster = new Cluster(
+                name,
+                {
+                    config: c.cluster,
+                    settings,
+                    secrets,
+                    machines: this.machines,
+                    firstControlPlane: first,
+                    nodeCidr: spec.ipPlan.cidr,
+                    loadBalancerRange: spec.ipPlan.loadBalancerRange,
+                    credentials: vs && used.has("vsphere")
+                        ? { vsphere: { server: vs.server, datacenter: vs.datacenter, user: vs.user, password: pulumi.secret(args.secrets?.vspherePassword ?? ""), insecure: vs.allowUnverifiedSsl } }
+                        : undefined,
+                },
+                child,
+            );
+            this.kubeconfig = pulumi.secret(this.cluster.kubeconfig);
+            if (c.registry.mode === "harbor" && reg.harborTls) {
+                new Harbor(`${name}-harbor`, { config: c.registry, provider: this.cluster.provider, chartRepository: c.cluster.chartRepository, tls: reg.harborTls }, child);
+            }
+        }
+        if (reg.endpoint) this.registry = { endpoint: pulumi.output(reg.endpoint.authority), caPem: pulumi.output(reg.endpoint.caPem) };
+
+        this.inventory = pulumi.output(this.machines.map((m) => ({ name: m.name, role: m.role, address: m.address, backend: m.backend })));
+        this.vip = pulumi.output(spec.ipPlan.vip);
+        this.registerOutputs({ inventory: this.inventory, vip: this.vip, kubeconfig: this.kubeconfig, registry: this.registry });
+    }
+
+    private foundations(name: string, args: PlatformArgs, subnet: SubnetInfo, used: Set<string>): Backends {
+        const { spec } = args;
+        const c = spec.config;
+        const child = { parent: this };
         const backends: Backends = {};
         if (used.has("openstack")) {
             backends.openstack = new OpenStackFoundation(
@@ -68,23 +164,25 @@ export class Platform extends pulumi.ComponentResource {
         if (used.has("baremetal")) {
             backends.baremetal = { backend: c.backends.baremetal ?? { sshUser: "root", sshPort: 22 }, privateKey: pulumi.secret(args.secrets?.sshPrivateKey ?? "") };
         }
+        return backends;
+    }
 
-        const bootstrap = (m: MachineSpec): Bootstrap => {
-            const identity: BootstrapIdentity = { hostname: m.name, sshUser: c.machines.sshUser, sshAuthorizedKeys: c.machines.sshAuthorizedKeys };
-            const parts: BootstrapPart[] = [];
-            const script = renderBootstrapScript(identity, parts);
-            return { script, userData: renderUserData(identity, script) };
-        };
-
-        const groups = new Map<string, MachineSpec[]>();
-        for (const m of spec.machines) groups.set(m.group, [...(groups.get(m.group) ?? []), m]);
-        this.machines = [...groups.entries()].flatMap(([group, specs]) => {
-            const poolName = `${name}-${group === "controlPlane" ? "cp" : group}`;
-            return new MachinePool(poolName, { specs, bootstrap, sshUser: c.machines.sshUser, subnet, backends }, child).machines;
-        });
-
-        this.inventory = pulumi.output(this.machines.map((m) => ({ name: m.name, role: m.role, address: m.address, backend: m.backend })));
-        this.vip = pulumi.output(spec.ipPlan.vip);
-        this.registerOutputs({ inventory: this.inventory, vip: this.vip });
+    private planRegistry(name: string, spec: PlatformSpec, full: boolean): RegistryPlan {
+        const c = spec.config;
+        switch (c.registry.mode) {
+            case "none":
+                return {};
+            case "standalone": {
+                const machine = spec.machines.find((m) => m.role === "registry")!;
+                const standalone = new StandaloneRegistry(`${name}-registry`, { config: c.registry, machine, engine: c.engine }, { parent: this });
+                return { standalone, endpoint: standalone.endpoint };
+            }
+            case "harbor": {
+                // Harbor runs on the cluster, but nodes must trust its CA from their first boot: issue it now.
+                if (!full) return {};
+                const harborTls = issueRegistryTls(`${name}-harbor-tls`, [c.registry.hostname!], this);
+                return { harborTls, endpoint: registryEndpoint(c.registry, spec.machines, harborTls.caPem) };
+            }
+        }
     }
 }

@@ -3,6 +3,51 @@ import * as pulumi from "@pulumi/pulumi";
 import { recorder, valueOf } from "../support/mocks";
 import { countsByType, runProgram } from "../support/program";
 
+/** Exact registrations per type for every example stack: a wrong composition changes these. */
+const EXPECTED_COUNTS: Record<string, Record<string, number>> = {
+    local: { "groundwork:machines:OpenStackFoundation": 1, "groundwork:machines:OpenStackMachine": 2, "groundwork:machines:Pool": 2, "groundwork:platform:Platform": 1, "openstack:compute/instance:Instance": 2, "openstack:compute/serverGroup:ServerGroup": 1, "openstack:networking/network:Network": 1, "openstack:networking/port:Port": 2, "openstack:networking/secGroup:SecGroup": 1, "openstack:networking/secGroupRule:SecGroupRule": 9, "openstack:networking/subnet:Subnet": 1 },
+    dev: { "command:local:Command": 4, "groundwork:cluster:Addons": 1, "groundwork:cluster:Cluster": 1, "groundwork:cluster:ClusterSecrets": 1, "groundwork:machines:OpenStackFoundation": 1, "groundwork:machines:OpenStackMachine": 3, "groundwork:machines:Pool": 2, "groundwork:platform:Platform": 1, "kubernetes:batch/v1:CronJob": 1, "kubernetes:core/v1:ConfigMap": 1, "kubernetes:helm.sh/v3:Release": 3, "openstack:compute/instance:Instance": 3, "openstack:compute/keypair:Keypair": 1, "openstack:compute/serverGroup:ServerGroup": 1, "openstack:networking/port:Port": 3, "openstack:networking/secGroup:SecGroup": 1, "openstack:networking/secGroupRule:SecGroupRule": 9, "pulumi:providers:kubernetes": 1, "random:index/randomId:RandomId": 1, "random:index/randomString:RandomString": 2, "tls:index/certRequest:CertRequest": 1, "tls:index/locallySignedCert:LocallySignedCert": 1, "tls:index/privateKey:PrivateKey": 2, "tls:index/selfSignedCert:SelfSignedCert": 1 },
+    prod: { "command:local:Command": 12, "groundwork:cluster:Addons": 1, "groundwork:cluster:Cluster": 1, "groundwork:cluster:ClusterSecrets": 1, "groundwork:machines:OpenStackFoundation": 1, "groundwork:machines:OpenStackMachine": 11, "groundwork:machines:Pool": 3, "groundwork:platform:Platform": 1, "groundwork:registry:Harbor": 1, "kubernetes:batch/v1:CronJob": 1, "kubernetes:batch/v1:Job": 1, "kubernetes:core/v1:ConfigMap": 2, "kubernetes:core/v1:Namespace": 1, "kubernetes:core/v1:Secret": 4, "kubernetes:helm.sh/v3:Release": 4, "openstack:compute/instance:Instance": 11, "openstack:compute/keypair:Keypair": 1, "openstack:compute/serverGroup:ServerGroup": 1, "openstack:networking/port:Port": 11, "openstack:networking/secGroup:SecGroup": 1, "openstack:networking/secGroupRule:SecGroupRule": 9, "pulumi:providers:kubernetes": 1, "random:index/randomId:RandomId": 1, "random:index/randomPassword:RandomPassword": 2, "random:index/randomString:RandomString": 2, "tls:index/certRequest:CertRequest": 2, "tls:index/locallySignedCert:LocallySignedCert": 2, "tls:index/privateKey:PrivateKey": 4, "tls:index/selfSignedCert:SelfSignedCert": 2 },
+    "customer-dc": { "command:local:Command": 7, "command:remote:Command": 3, "groundwork:cluster:Addons": 1, "groundwork:cluster:Cluster": 1, "groundwork:cluster:ClusterSecrets": 1, "groundwork:machines:BareMetalMachine": 3, "groundwork:machines:Pool": 3, "groundwork:machines:VsphereFoundation": 1, "groundwork:machines:VsphereMachine": 4, "groundwork:platform:Platform": 1, "groundwork:registry:Standalone": 1, "kubernetes:batch/v1:CronJob": 1, "kubernetes:core/v1:ConfigMap": 1, "kubernetes:core/v1:Namespace": 1, "kubernetes:core/v1:Secret": 2, "kubernetes:helm.sh/v3:Release": 4, "kubernetes:metallb.io/v1beta1:IPAddressPool": 1, "kubernetes:metallb.io/v1beta1:L2Advertisement": 1, "pulumi:providers:kubernetes": 1, "pulumi:providers:vsphere": 1, "random:index/randomId:RandomId": 1, "random:index/randomPassword:RandomPassword": 1, "random:index/randomString:RandomString": 2, "tls:index/certRequest:CertRequest": 2, "tls:index/locallySignedCert:LocallySignedCert": 2, "tls:index/privateKey:PrivateKey": 4, "tls:index/selfSignedCert:SelfSignedCert": 2, "vsphere:index/virtualMachine:VirtualMachine": 4 },
+};
+
+describe("program: resource counts, outputs and secrets per example stack", () => {
+    for (const [stack, expected] of Object.entries(EXPECTED_COUNTS)) {
+        it(`${stack}: registers exactly the expected resources per type`, async () => {
+            await runProgram(stack);
+            assert.deepStrictEqual(countsByType(), expected);
+        });
+    }
+
+    it("qa: kubeconfig is a secret output, every node's user-data a secret input, registry absent", async () => {
+        const out = await runProgram("qa");
+        assert.strictEqual(await pulumi.isSecret(out.kubeconfig), true);
+        assert.match(String(await valueOf(out.kubeconfig)), /^apiVersion: v1[\s\S]*server: https:\/\/10\.30\.0\.20:6443/);
+        assert.strictEqual(out.registry, undefined);
+        const servers = recorder.ofType("openstack:compute/instance:Instance");
+        assert.strictEqual(servers.length, 6);
+        for (const s of servers) assert.ok(s.secretInputs.includes("userData"), `${s.name}: userData must be a secret`);
+    });
+
+    it("prod: Harbor's endpoint and CA are outputs, and every node trusts that CA and mirrors through Harbor", async () => {
+        const out = await runProgram("prod");
+        const reg = out.registry as unknown as { endpoint: pulumi.Output<string>; caPem: pulumi.Output<string> };
+        assert.strictEqual(await valueOf(reg.endpoint), "harbor.prod.example");
+        const ca = await valueOf(reg.caPem);
+        assert.match(ca, /-----BEGIN CERTIFICATE-----/);
+        const userData = recorder.ofType("openstack:compute/instance:Instance")[0].inputs.userData as string;
+        assert.ok(userData.includes(ca.trim().split("\n")[1]), "the Harbor CA is in the node's bootstrap");
+        assert.match(userData, /harbor\.prod\.example\/v2\/dockerhub/);
+        assert.strictEqual(await pulumi.isSecret(out.kubeconfig), true);
+    });
+
+    it("local: stops after the machines layer (no cluster, no kubeconfig)", async () => {
+        const out = await runProgram("local");
+        assert.strictEqual(out.kubeconfig, undefined);
+        assert.ok(!recorder.registrations.some((r) => r.type.startsWith("groundwork:cluster") || r.type.startsWith("kubernetes:")));
+    });
+});
+
 describe("program: every example stack under mocks", () => {
     it("local: two OpenStack servers on a created network, inventory with planned addresses", async () => {
         const out = await runProgram("local");

@@ -31,6 +31,13 @@ export async function runProgram(stack: string, mutate?: (config: Record<string,
     recorder.reset();
     const exports = await import(PROGRAM);
     await settle();
+    // Resources registered inside apply chains (cluster add-ons, registry parts) arrive late:
+    // wait until no registration has arrived for a while.
+    let seen = -1;
+    while (seen !== recorder.registrations.length) {
+        seen = recorder.registrations.length;
+        await new Promise((r) => setTimeout(r, 50));
+    }
     return exports;
 }
 

@@ -1,0 +1,169 @@
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { UsageError, parseFlags } from "../args";
+import { EXIT, specOrExit, STACK_FLAGS } from "../common";
+import { BootstrapIdentity, BootstrapPart, placeholder, placeholdersIn, renderBootstrapScript, renderUserData } from "../../components/engine/bootstrap";
+import { EngineConfig } from "../../components/engine/config";
+import { EngineOptions, engineModule, engineParts, enginePackages } from "../../components/engine/engines";
+import { sandboxImage } from "../../components/engine/render-containerd";
+import { MachineSpec, PlatformSpec } from "../../components/platform/config";
+import { engineWithRegistry, registryEndpoint } from "../../components/registry/endpoint";
+
+export const summary = "write every machine's bootstrap (cloud-init user-data, bare-metal script) and plan.json to --out DIR";
+
+/** What a layer sees when it contributes to one machine's bootstrap. */
+export interface PartsContext {
+    spec: PlatformSpec;
+    machine: MachineSpec;
+    /** The engine config with the platform's wiring (registry mirrors, CA) applied. */
+    engine: EngineConfig;
+    engineOptions: EngineOptions;
+}
+
+/** One layer's contribution to every machine's bootstrap. */
+export interface PartsProvider {
+    /** Layer name, shown in plan.json. */
+    layer: string;
+    /** Deploy-time placeholders this layer may leave in scripts: name → what fills it. Defaults to none. */
+    placeholders?: Record<string, string>;
+    parts(ctx: PartsContext): BootstrapPart[];
+}
+
+/** Placeholders of the platform wiring itself (not of one layer's parts). */
+const WIRING_PLACEHOLDERS: Record<string, string> = {
+    "registry-ca": "PEM of the registry's CA, generated at deploy time (@pulumi/tls) unless registry.harbor.tls is provided",
+};
+
+/**
+ * The engine config and options for every machine: the platform's registry (when registry.mode
+ * is not none) becomes the first mirror and a trusted CA; air-gapped, it also serves the sandbox
+ * image; no_proxy gains the node subnet, pod and service CIDRs and the cluster domain.
+ */
+export function engineInputs(spec: PlatformSpec): { engine: EngineConfig; engineOptions: EngineOptions } {
+    const c = spec.config;
+    const endpoint = registryEndpoint(c.registry, spec.machines, placeholder("registry-ca"));
+    const noProxy = [c.network.cidr, c.cluster.podCidr, c.cluster.serviceCidr, ".svc", `.${c.cluster.clusterDomain}`];
+    if (endpoint !== undefined) noProxy.push(endpoint.host);
+    return {
+        engine: engineWithRegistry(c.engine, endpoint),
+        engineOptions: { noProxy, imageRepository: endpoint?.imageRepository },
+    };
+}
+
+export const ENGINE_PROVIDER: PartsProvider = {
+    layer: "engine",
+    parts: ({ engine, engineOptions }) => engineParts(engine, engineOptions),
+};
+
+/**
+ * The layers whose parts make up every machine's bootstrap, in run order. The login user
+ * (identity) always runs first (renderBootstrapScript adds it). The cluster layer adds its
+ * provider after the engine's (kubeadm packages, init/join), the registry layer its standalone
+ * registry parts (they run on `machine.role === "registry"` only).
+ */
+export function partsProviders(): PartsProvider[] {
+    return [ENGINE_PROVIDER];
+}
+
+export interface RenderedMachine {
+    machine: MachineSpec;
+    script: string;
+    userData: string;
+    parts: string[];
+}
+
+export interface RenderedStack {
+    /** Output files: path relative to --out → content. */
+    files: Map<string, string>;
+    machines: RenderedMachine[];
+    plan: Record<string, unknown>;
+}
+
+const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
+
+function identityOf(spec: PlatformSpec, m: MachineSpec): BootstrapIdentity {
+    return { hostname: m.name, sshUser: spec.config.machines.sshUser, sshAuthorizedKeys: spec.config.machines.sshAuthorizedKeys };
+}
+
+/** Renders every machine of a stack; pure (same spec and providers → byte-identical files). */
+export function renderStack(spec: PlatformSpec, providers: PartsProvider[] = partsProviders()): RenderedStack {
+    const { engine, engineOptions } = engineInputs(spec);
+    const descriptions: Record<string, string> = { ...WIRING_PLACEHOLDERS };
+    for (const p of providers) Object.assign(descriptions, p.placeholders ?? {});
+    const files = new Map<string, string>();
+    const machines: RenderedMachine[] = [];
+    const planMachines: Record<string, unknown>[] = [];
+    const used = new Set<string>();
+    for (const machine of spec.machines) {
+        const ctx: PartsContext = { spec, machine, engine, engineOptions };
+        const parts = providers.flatMap((p) => p.parts(ctx));
+        const identity = identityOf(spec, machine);
+        const script = renderBootstrapScript(identity, parts);
+        const userData = renderUserData(identity, script);
+        const out: Record<string, string> = { "user-data": userData };
+        if (machine.backend === "baremetal") out["bootstrap.sh"] = script;
+        for (const [name, content] of Object.entries(out)) files.set(`${machine.name}/${name}`, content);
+        const names = placeholdersIn(script);
+        names.forEach((n) => used.add(n));
+        machines.push({ machine, script, userData, parts: ["identity", ...parts.map((p) => p.name)] });
+        planMachines.push({
+            name: machine.name,
+            role: machine.role,
+            backend: machine.backend,
+            address: machine.address,
+            delivery: machine.backend === "baremetal" ? "ssh" : "cloud-init",
+            parts: ["identity", ...parts.map((p) => p.name)],
+            files: Object.fromEntries(Object.entries(out).map(([name, content]) => [`${machine.name}/${name}`, `sha256:${sha256(content)}`])),
+            placeholders: names,
+        });
+    }
+    const plan = {
+        stack: spec.config.name,
+        environment: spec.config.environment,
+        engine: {
+            kind: engine.kind,
+            packages: Object.fromEntries(enginePackages(engine)),
+            packageSource: engine.packageSource.kind === "mirror" ? engine.packageSource.url : "distribution",
+            sandboxImage: sandboxImage(engine, engineOptions.imageRepository),
+            criSocket: engineModule(engine.kind).criSocket,
+            mirrors: engine.mirrors.map((m) => m.host),
+        },
+        placeholders: Object.fromEntries([...used].sort().map((n) => [`@@GROUNDWORK:${n}@@`, descriptions[n] ?? "(filled in by the Pulumi program at deploy time)"])),
+        machines: planMachines,
+    };
+    files.set("plan.json", JSON.stringify(plan, null, 2) + "\n");
+    return { files, machines, plan };
+}
+
+/** Writes the rendered files under dir (folders as needed; scripts executable). */
+export function writeRendered(dir: string, rendered: RenderedStack): void {
+    for (const [rel, content] of [...rendered.files.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+        const file = path.join(dir, rel);
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, content, { mode: rel.endsWith(".sh") ? 0o755 : 0o644 });
+        fs.chmodSync(file, rel.endsWith(".sh") ? 0o755 : 0o644);
+    }
+}
+
+export async function run(argv: string[]): Promise<number> {
+    const { flags, positional } = parseFlags(argv, { ...STACK_FLAGS, out: "string" });
+    if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"; usage: groundwork render --stack NAME|--stack-file FILE --out DIR`);
+    const out = flags.out as string | undefined;
+    if (out === undefined) throw new UsageError("--out DIR is required (where the machines' user-data and plan.json go)");
+    if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`--out: "${out}" exists and is not a folder`);
+    const r = specOrExit(flags);
+    if (typeof r === "number") return r;
+    const rendered = renderStack(r.spec);
+    writeRendered(out, rendered);
+    const scripts = [...rendered.files.keys()].filter((k) => k.endsWith("/bootstrap.sh")).length;
+    const placeholders = Object.keys((rendered.plan.placeholders as Record<string, string>) ?? {});
+    process.stdout.write(
+        [
+            `rendered ${rendered.machines.length} machine(s) of stack ${r.spec.config.name} into ${out}: ${rendered.machines.length} user-data, ${scripts} bootstrap.sh, plan.json`,
+            `engine: ${r.spec.config.engine.kind}; parts per machine: ${rendered.machines[0]?.parts.join(", ") ?? "none"}`,
+            placeholders.length > 0 ? `deploy-time placeholders: ${placeholders.join(", ")}` : "deploy-time placeholders: none",
+        ].join("\n") + "\n",
+    );
+    return EXIT.ok;
+}

@@ -1,0 +1,128 @@
+import { BootstrapFile } from "./bootstrap";
+import { EngineConfig } from "./config";
+import { caBundle } from "./render-host";
+
+export const CONTAINERD_CONFIG = "/etc/containerd/config.toml";
+/** containerd's per-registry host configuration folder (`config_path`). */
+export const CERTS_D = "/etc/containerd/certs.d";
+export const CONTAINERD_SOCKET = "unix:///run/containerd/containerd.sock";
+
+const HEADER = "# groundwork: rendered; do not edit on the machine";
+
+/** Where a registry host's pulls go when no mirror answers. Docker Hub's API lives elsewhere. */
+export function upstreamServer(host: string, insecure: boolean): string {
+    if (host === "docker.io") return "https://registry-1.docker.io";
+    return `${insecure ? "http" : "https"}://${host}`;
+}
+
+/** A TOML basic string (JSON's escapes are valid TOML). */
+function toml(s: string): string {
+    return JSON.stringify(s);
+}
+
+/**
+ * The sandbox image, from the internal registry when the platform mirrors the Kubernetes images
+ * there: `registry.k8s.io/pause:3.10` with `registry.local:5000/k8s` → `registry.local:5000/k8s/pause:3.10`
+ * (the same place kubeadm's imageRepository points).
+ */
+export function sandboxImage(config: EngineConfig, imageRepository?: string): string {
+    if (imageRepository === undefined) return config.sandboxImage;
+    const nameAndTag = config.sandboxImage.slice(config.sandboxImage.lastIndexOf("/") + 1);
+    return `${imageRepository.replace(/\/+$/, "")}/${nameAndTag}`;
+}
+
+/**
+ * containerd 1.6/1.7 `config.toml` (format version 2): the systemd cgroup driver kubelet
+ * expects, the sandbox image, and registry hosts read from CERTS_D per pull.
+ */
+export function renderContainerdConfig(config: EngineConfig, imageRepository?: string): string {
+    return [
+        HEADER,
+        "version = 2",
+        "",
+        '[plugins."io.containerd.grpc.v1.cri"]',
+        `  sandbox_image = ${toml(sandboxImage(config, imageRepository))}`,
+        "",
+        '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
+        '  runtime_type = "io.containerd.runc.v2"',
+        "",
+        '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]',
+        "  SystemdCgroup = true",
+        "",
+        '[plugins."io.containerd.grpc.v1.cri".registry]',
+        `  config_path = ${toml(CERTS_D)}`,
+        "",
+    ].join("\n");
+}
+
+/** One registry host containerd has a hosts.toml for. */
+export interface RegistryHostConfig {
+    /** `docker.io`, `registry.example:5000`, … (the folder name under CERTS_D). */
+    host: string;
+    /** Mirror endpoints tried in order before the upstream server. */
+    endpoints: string[];
+    /** Plain HTTP (only with allowInsecureRegistries). */
+    insecure: boolean;
+}
+
+/** Every host that needs a hosts.toml: mirrored hosts and allowed insecure ones, sorted. */
+export function registryHosts(config: EngineConfig): RegistryHostConfig[] {
+    const byHost = new Map<string, RegistryHostConfig>();
+    for (const m of config.mirrors) byHost.set(m.host, { host: m.host, endpoints: [...(byHost.get(m.host)?.endpoints ?? []), ...m.endpoints], insecure: false });
+    if (config.allowInsecureRegistries) {
+        for (const h of config.insecureRegistries) byHost.set(h, { host: h, endpoints: byHost.get(h)?.endpoints ?? [], insecure: true });
+    }
+    return [...byHost.values()].sort((a, b) => a.host.localeCompare(b.host));
+}
+
+/**
+ * `/etc/containerd/certs.d/<host>/hosts.toml`: the mirrors first (pull and resolve only), then
+ * the upstream server. An endpoint with a path (Harbor's `/v2/<project>`) is used as written
+ * (`override_path`). HTTPS endpoints trust the private CA bundle when one is configured.
+ */
+export function renderHostsToml(entry: RegistryHostConfig, caPath?: string): string {
+    const server = upstreamServer(entry.host, entry.insecure);
+    const lines = [HEADER, `server = ${toml(server)}`];
+    if (caPath !== undefined && server.startsWith("https:")) lines.push(`ca = ${toml(caPath)}`);
+    for (const ep of entry.endpoints) {
+        const u = new URL(ep);
+        lines.push("", `[host.${toml(ep)}]`, '  capabilities = ["pull", "resolve"]');
+        if (u.pathname !== "/" && u.pathname !== "") lines.push("  override_path = true");
+        if (caPath !== undefined && u.protocol === "https:") lines.push(`  ca = ${toml(caPath)}`);
+    }
+    if (entry.insecure) lines.push("", `[host.${toml(server)}]`, '  capabilities = ["pull", "resolve", "push"]');
+    return lines.join("\n") + "\n";
+}
+
+/** config.toml, and per registry host its hosts.toml and (with private CAs) ca.crt. */
+export function containerdFiles(config: EngineConfig, imageRepository?: string): BootstrapFile[] {
+    const bundle = caBundle(config);
+    const files: BootstrapFile[] = [{ path: CONTAINERD_CONFIG, content: renderContainerdConfig(config, imageRepository) }];
+    for (const entry of registryHosts(config)) {
+        const caPath = bundle === undefined ? undefined : `${CERTS_D}/${entry.host}/ca.crt`;
+        const hostsToml = renderHostsToml(entry, caPath);
+        files.push({ path: `${CERTS_D}/${entry.host}/hosts.toml`, content: hostsToml });
+        // Only a host that talks TLS somewhere refers to the bundle (a plain-HTTP registry does not).
+        if (caPath !== undefined && bundle !== undefined && hostsToml.includes(caPath)) files.push({ path: caPath, content: bundle });
+    }
+    return files;
+}
+
+/**
+ * Bash that removes certs.d folders groundwork wrote earlier (their hosts.toml starts with our
+ * header) for hosts no longer configured; folders others made are left alone.
+ */
+export function staleCertsDCleanup(config: EngineConfig): string {
+    const keep = registryHosts(config).map((e) => e.host);
+    return [
+        `for d in ${CERTS_D}/*/; do`,
+        '  d=${d%/}',
+        `  if [[ ! -f $d/hosts.toml || $(head -n 1 "$d/hosts.toml") != '${HEADER}' ]]; then continue; fi`,
+        `  case \${d##*/} in ${keep.length > 0 ? `${keep.map((h) => `'${h}'`).join(" | ")}) continue ;;` : ""}`,
+        "  esac",
+        '  gw_remove "$d/hosts.toml"',
+        '  gw_remove "$d/ca.crt"',
+        '  rmdir "$d" 2>/dev/null || true',
+        "done",
+    ].join("\n");
+}

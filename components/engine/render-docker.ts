@@ -1,0 +1,49 @@
+import { BootstrapFile } from "./bootstrap";
+import { EngineConfig } from "./config";
+import { caBundle } from "./render-host";
+
+export const DOCKER_DAEMON_JSON = "/etc/docker/daemon.json";
+/** docker's per-registry CA folder, keyed by the host:port docker connects to. */
+export const DOCKER_CERTS_D = "/etc/docker/certs.d";
+
+/**
+ * docker `daemon.json`: the systemd cgroup driver, bounded json logs, Docker Hub mirrors
+ * (docker mirrors docker.io only; other hosts' mirrors reach Kubernetes through containerd), and
+ * plain-HTTP registries only when allowInsecureRegistries is set. Keys in a fixed order.
+ */
+export function renderDaemonJson(config: EngineConfig): string {
+    const mirrors = config.mirrors.filter((m) => m.host === "docker.io").flatMap((m) => m.endpoints);
+    const insecure = config.allowInsecureRegistries ? [...config.insecureRegistries].sort() : [];
+    const doc: Record<string, unknown> = {
+        "exec-opts": ["native.cgroupdriver=systemd"],
+        "log-driver": "json-file",
+        "log-opts": { "max-file": "3", "max-size": "50m" },
+        "storage-driver": "overlay2",
+    };
+    if (mirrors.length > 0) doc["registry-mirrors"] = mirrors;
+    if (insecure.length > 0) doc["insecure-registries"] = insecure;
+    return JSON.stringify(doc, null, 2) + "\n";
+}
+
+/** Hosts docker talks TLS to that may carry the private CA: mirrored hosts and their endpoints. */
+export function dockerTlsHosts(config: EngineConfig): string[] {
+    const hosts = new Set<string>();
+    for (const m of config.mirrors) {
+        if (m.host !== "docker.io") hosts.add(m.host);
+        for (const ep of m.endpoints) {
+            const u = new URL(ep);
+            if (u.protocol === "https:") hosts.add(u.host);
+        }
+    }
+    return [...hosts].sort();
+}
+
+/** daemon.json and, with private CAs, `/etc/docker/certs.d/<host>/ca.crt` per TLS host. */
+export function dockerFiles(config: EngineConfig): BootstrapFile[] {
+    const bundle = caBundle(config);
+    const files: BootstrapFile[] = [{ path: DOCKER_DAEMON_JSON, content: renderDaemonJson(config) }];
+    if (bundle !== undefined) {
+        for (const h of dockerTlsHosts(config)) files.push({ path: `${DOCKER_CERTS_D}/${h}/ca.crt`, content: bundle });
+    }
+    return files;
+}

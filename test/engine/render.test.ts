@@ -1,0 +1,198 @@
+import * as assert from "assert";
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { promisify } from "util";
+import { parse } from "yaml";
+import { ENGINE_PROVIDER, PartsProvider, partsProviders, renderStack } from "../../cli/commands/render";
+import { loadStackFile, stackFilePath, stackNames } from "../../cli/stackfile";
+import { BOOTSTRAP_PATH, placeholder } from "../../components/engine/bootstrap";
+import { engineConfig } from "../../components/engine/config";
+import { PlatformSpec } from "../../components/platform/config";
+import { runCli, writeStackFile } from "../support/cli";
+
+const run = promisify(execFile);
+
+function spec(name: string): PlatformSpec {
+    const s = loadStackFile(stackFilePath(name)).spec;
+    if (!s) throw new Error(`example stack ${name} does not validate`);
+    return s;
+}
+
+function tmp(): string {
+    return fs.mkdtempSync(path.join(os.tmpdir(), "gw-render-"));
+}
+
+/** Every file under dir, relative path → content. */
+function tree(dir: string): Map<string, string> {
+    const out = new Map<string, string>();
+    const walk = (d: string) => {
+        for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+            const p = path.join(d, e.name);
+            if (e.isDirectory()) walk(p);
+            else out.set(path.relative(dir, p), fs.readFileSync(p, "utf8"));
+        }
+    };
+    walk(dir);
+    return out;
+}
+
+/** Runs fn over items, at most `limit` at a time. */
+async function pool<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+    const results: R[] = new Array(items.length);
+    let next = 0;
+    await Promise.all(
+        Array.from({ length: Math.min(limit, items.length) }, async () => {
+            while (next < items.length) {
+                const i = next++;
+                results[i] = await fn(items[i]);
+            }
+        }),
+    );
+    return results;
+}
+
+describe("cli: groundwork render", () => {
+    it("writes user-data per machine, bootstrap.sh for bare metal, and plan.json", async () => {
+        const out = tmp();
+        const r = await runCli(["render", "--stack", "customer-dc", "--out", out]);
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stdout, /rendered 7 machine\(s\) of stack cdc into .*: 7 user-data, 3 bootstrap\.sh, plan\.json/);
+        const files = [...tree(out).keys()];
+        assert.strictEqual(files.filter((f) => f.endsWith("/user-data")).length, 7);
+        assert.deepStrictEqual(files.filter((f) => f.endsWith("/bootstrap.sh")), ["cdc-metal-01/bootstrap.sh", "cdc-metal-02/bootstrap.sh", "cdc-metal-03/bootstrap.sh"]);
+        assert.strictEqual(fs.statSync(path.join(out, "cdc-metal-01/bootstrap.sh")).mode & 0o777, 0o755);
+        const plan = JSON.parse(fs.readFileSync(path.join(out, "plan.json"), "utf8"));
+        assert.strictEqual(plan.machines.length, 7);
+        assert.deepStrictEqual(plan.machines.find((m: { name: string }) => m.name === "cdc-metal-02").delivery, "ssh");
+        assert.strictEqual(plan.engine.packageSource, "http://172.16.8.5/debian");
+        // The standalone registry is air-gapped: the sandbox image comes from it.
+        assert.strictEqual(plan.engine.sandboxImage, "registry.cdc.customer.example:5000/pause:3.10");
+        assert.ok(plan.placeholders["@@GROUNDWORK:registry-ca@@"], "the deploy-time CA is a named placeholder");
+    });
+
+    it("gives bare metal the very same script that cloud-init runs on VMs", () => {
+        const rendered = renderStack(spec("customer-dc"));
+        for (const m of rendered.machines.filter((x) => x.machine.backend === "baremetal")) {
+            const userData = parse(rendered.files.get(`${m.machine.name}/user-data`)!);
+            assert.strictEqual(userData.write_files[0].path, BOOTSTRAP_PATH);
+            assert.strictEqual(userData.write_files[0].content, rendered.files.get(`${m.machine.name}/bootstrap.sh`));
+        }
+    });
+
+    it("produces byte-identical output on two runs", async () => {
+        const [a, b] = [tmp(), tmp()];
+        for (const out of [a, b]) assert.strictEqual((await runCli(["render", "--stack", "prod", "--out", out])).code, 0);
+        const ta = tree(a);
+        assert.strictEqual(ta.size, 12);
+        assert.deepStrictEqual(tree(b), ta);
+    });
+
+    it("lists the deploy-time placeholders other layers leave, with what fills them", () => {
+        const fake: PartsProvider = {
+            layer: "cluster",
+            placeholders: { "bootstrap-token": "kubeadm bootstrap token (random, per deploy)" },
+            parts: ({ machine }) => [{ name: "cluster/join", files: [{ path: "/etc/groundwork/join.yaml", content: `token: ${placeholder("bootstrap-token")}\nnode: ${machine.name}\n` }], script: "" }],
+        };
+        const rendered = renderStack(spec("dev"), [...partsProviders(), fake]);
+        const plan = rendered.plan as { placeholders: Record<string, string>; machines: { placeholders: string[]; parts: string[] }[] };
+        assert.deepStrictEqual(plan.placeholders, { "@@GROUNDWORK:bootstrap-token@@": "kubeadm bootstrap token (random, per deploy)" });
+        assert.deepStrictEqual(plan.machines[0].placeholders, ["bootstrap-token"]);
+        assert.deepStrictEqual(plan.machines[0].parts.slice(-2), ["engine/service", "cluster/join"]);
+        assert.match(rendered.files.get("dev-cp-1/user-data")!, /token: @@GROUNDWORK:bootstrap-token@@/);
+    });
+
+    it("composes today's parts from the engine provider (identity is always first)", () => {
+        assert.ok(partsProviders().includes(ENGINE_PROVIDER));
+        const m = renderStack(spec("local")).machines[0];
+        assert.deepStrictEqual(m.parts, ["identity", "engine/host", "engine/trust", "engine/config", "engine/packages", "engine/service"]);
+    });
+
+    it("refuses a stack whose engine config breaks an engine rule, naming the key path", async () => {
+        const raw = parse(fs.readFileSync(stackFilePath("dev"), "utf8")).config;
+        raw["groundwork:platform"].engine = { proxy: { noProxy: [".corp.example"] } };
+        const r = await runCli(["render", "--stack-file", writeStackFile(raw), "--out", tmp()]);
+        assert.strictEqual(r.code, 2);
+        assert.match(r.stderr, /^platform\.engine\.proxy: needs http or https \(or remove proxy\)$/m);
+    });
+
+    it("fails with exit 2 and one clear line on bad input", async () => {
+        const noOut = await runCli(["render", "--stack", "dev"]);
+        assert.strictEqual(noOut.code, 2);
+        assert.strictEqual(noOut.stderr, "groundwork render: --out DIR is required (where the machines' user-data and plan.json go)\n");
+        const file = path.join(tmp(), "f");
+        fs.writeFileSync(file, "");
+        const notDir = await runCli(["render", "--stack", "dev", "--out", file]);
+        assert.strictEqual(notDir.code, 2);
+        assert.match(notDir.stderr, /--out: ".*\/f" exists and is not a folder/);
+        const unknown = await runCli(["render", "--stack", "nope", "--out", tmp()]);
+        assert.strictEqual(unknown.code, 2);
+        assert.match(unknown.stderr, /no stack "nope"; known stacks: /);
+    });
+});
+
+describe("rendered artifacts of every example stack, checked by the real validators", function () {
+    this.timeout(180_000);
+    // The example stacks, plus qa switched to docker with everything optional turned on.
+    const qa = spec("qa");
+    const dockerEngine = engineConfig.parse({
+        ...qa.config.engine,
+        kind: "docker",
+        mirrors: [{ host: "docker.io", endpoints: ["https://harbor.qa.example/v2/dockerhub"] }],
+        caCertificates: ["-----BEGIN CERTIFICATE-----\nMIIBqa\n-----END CERTIFICATE-----"],
+        insecureRegistries: ["plain.qa.example:5000"],
+        allowInsecureRegistries: true,
+    });
+    const variants: [string, PlatformSpec][] = [...stackNames().map((n) => [n, spec(n)] as [string, PlatformSpec]), ["qa-docker", { ...qa, config: { ...qa.config, engine: dockerEngine } }]];
+    const all = variants.flatMap(([name, s]) => [...renderStack(s).files.entries()].map(([rel, content]) => ({ stack: name, rel, content })));
+    const dir = tmp();
+    for (const f of all) {
+        const p = path.join(dir, f.stack, f.rel);
+        fs.mkdirSync(path.dirname(p), { recursive: true });
+        fs.writeFileSync(p, f.content);
+    }
+
+    it("covers every example stack and machine", () => {
+        assert.deepStrictEqual(stackNames(), ["customer-dc", "dev", "local", "prod", "qa"]);
+        assert.strictEqual(all.filter((f) => f.rel.endsWith("/user-data")).length, 7 + 3 + 2 + 11 + 6 + 6);
+        assert.ok(all.some((f) => f.stack === "qa-docker" && f.content.includes("/etc/docker/daemon.json")));
+    });
+
+    it("every user-data passes `cloud-init schema --config-file`", async () => {
+        const userData = all.filter((f) => f.rel.endsWith("/user-data"));
+        const failures = (
+            await pool(userData, 4, async (f) => {
+                const p = path.join(dir, f.stack, f.rel);
+                try {
+                    const r = await run("cloud-init", ["schema", "--config-file", p]);
+                    return /^Valid schema|^Valid cloud-config/m.test(r.stdout) ? undefined : `${f.stack}/${f.rel}: ${r.stdout}`;
+                } catch (e) {
+                    const err = e as { code?: string; stdout?: string; stderr?: string };
+                    if (err.code === "ENOENT") return "cloud-init is not installed: apt-get install -y cloud-init";
+                    return `${f.stack}/${f.rel}: ${err.stdout ?? ""}${err.stderr ?? ""}`;
+                }
+            })
+        ).filter((x): x is string => x !== undefined);
+        assert.deepStrictEqual(failures, []);
+    });
+
+    it("every bootstrap script (in user-data and bootstrap.sh) passes shellcheck with no findings", async () => {
+        const scripts: string[] = [];
+        for (const f of all) {
+            const p = path.join(dir, f.stack, f.rel);
+            if (f.rel.endsWith("/bootstrap.sh")) scripts.push(p);
+            if (f.rel.endsWith("/user-data")) {
+                fs.writeFileSync(`${p}.sh`, parse(f.content).write_files[0].content);
+                scripts.push(`${p}.sh`);
+            }
+        }
+        assert.strictEqual(scripts.length, 35 + 3);
+        try {
+            await run("shellcheck", ["--severity=style", "--shell=bash", ...scripts], { maxBuffer: 16 * 1024 * 1024 });
+        } catch (e) {
+            const err = e as { code?: string; stdout?: string };
+            assert.fail(err.code === "ENOENT" ? "shellcheck is not installed: apt-get install -y shellcheck" : `shellcheck findings:\n${err.stdout}`);
+        }
+    });
+});
