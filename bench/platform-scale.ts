@@ -6,6 +6,7 @@
 import { execFileSync } from "child_process";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { generatedOutputs } from "../test/support/mocks";
 
 function configFor(size: number): Record<string, unknown> {
     const cp = 3;
@@ -27,7 +28,7 @@ async function one(size: number): Promise<void> {
     let registrations = 0;
     await pulumi.runtime.setMocks(
         {
-            newResource: (a) => (registrations++, { id: `${a.name}-id`, state: a.inputs }),
+            newResource: (a) => (registrations++, { id: `${a.name}-id`, state: { ...a.inputs, ...generatedOutputs(a.type, a.name, a.inputs) } }),
             call: (a) => ({ id: `id-of-${a.token}`, ...a.inputs }),
         },
         "groundwork",

@@ -81,7 +81,8 @@ gw_note_change() { GW_CHANGED[$1]=1; }
 gw_put() {
   local path=$1 mode=$2 tmp
   tmp="$path.groundwork-new"
-  install -d -m 0755 "$(dirname "$path")"
+  # Only a missing folder is made; an existing one keeps its mode (~/.ssh stays 0700).
+  [[ -d \${path%/*} ]] || install -d -m 0755 "\${path%/*}"
   cat >"$tmp"
   chmod "$mode" "$tmp"
   if [[ -f $path ]] && cmp -s "$tmp" "$path" && [[ $(stat -c %a "$path") == "$(stat -c %a "$tmp")" ]]; then

@@ -62,6 +62,13 @@ describe("engine/bootstrap: the one script", () => {
         assert.strictEqual(fs.statSync(`${dir}/a/b.conf`).mode & 0o777, 0o600);
     });
 
+    it("creates a missing folder 0755 but leaves an existing folder's mode alone (~/.ssh stays 0700)", async () => {
+        fs.mkdirSync(`${dir}/private`, { mode: 0o700 });
+        bash(renderPartsScript("h1", [{ name: "p", files: [{ path: `${dir}/private/k`, content: "k" }, { path: `${dir}/new/sub/f`, content: "f" }], script: "" }]));
+        assert.strictEqual(fs.statSync(`${dir}/private`).mode & 0o777, 0o700);
+        assert.strictEqual(fs.statSync(`${dir}/new/sub`).mode & 0o777, 0o755);
+    });
+
     it("keeps content that looks like the heredoc marker or shell syntax verbatim", async () => {
         const content = "GROUNDWORK_EOF\n$(touch /nonexistent) `x` ${y} 'q' \"d\"\n";
         bash(renderPartsScript("h1", [{ name: "tricky", files: [{ path: `${dir}/t`, content }], script: "" }]));

@@ -53,7 +53,7 @@ const INVOKES: Record<string, (inputs: Record<string, any>) => Record<string, an
 };
 
 /** Deterministic stand-ins (same name → same value) for what random/tls providers generate. */
-function generatedOutputs(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+export function generatedOutputs(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
     const bytes = (label: string, n: number) => createHash("sha256").update(`${label}:${name}`).digest().subarray(0, n);
     const pem = (kind: string) => `-----BEGIN ${kind}-----\n${bytes(kind, 32).toString("base64")}\n-----END ${kind}-----\n`;
     switch (type) {
