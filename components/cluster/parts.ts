@@ -39,13 +39,14 @@ export function kubernetesPackages(s: ClusterSettings): string[] {
     return [`kubeadm=${v}`, `kubelet=${v}`, `kubectl=${v}`, ...extra];
 }
 
-/** Installs kubeadm, kubelet and kubectl at their pins (only when a pin differs), kernel settings, swap off. */
+/**
+ * Installs kubeadm, kubelet and kubectl at their pins (only when a pin differs). Kernel modules,
+ * sysctls and swap are the engine layer's (engine/host), which always runs first.
+ */
 export function packagesPart(s: ClusterSettings): BootstrapPart {
     const repo = aptRepository(s);
     const pkgs = kubernetesPackages(s);
     const files: BootstrapFile[] = [
-        { path: "/etc/modules-load.d/groundwork-kubernetes.conf", content: "overlay\nbr_netfilter\n" },
-        { path: "/etc/sysctl.d/90-groundwork-kubernetes.conf", content: "net.bridge.bridge-nf-call-iptables = 1\nnet.bridge.bridge-nf-call-ip6tables = 1\nnet.ipv4.ip_forward = 1\n" },
         { path: PATHS.aptSource, content: `${repo.line}\n` },
     ];
     const key = repo.keyUrl
@@ -59,12 +60,6 @@ export function packagesPart(s: ClusterSettings): BootstrapPart {
           ]
         : [];
     const script = [
-        "modprobe overlay",
-        "modprobe br_netfilter",
-        "sysctl --system >/dev/null",
-        "# The kubelet refuses to start with swap on.",
-        "swapoff -a",
-        "sed -i -E 's@^([^#].*[[:space:]]swap[[:space:]].*)$@# \\1@' /etc/fstab",
         "for tool in curl gpg; do",
         '  if ! command -v "$tool" >/dev/null 2>&1; then',
         "    apt-get update -q",

@@ -41,6 +41,24 @@ describe("program: resource counts, outputs and secrets per example stack", () =
         assert.strictEqual(await pulumi.isSecret(out.kubeconfig), true);
     });
 
+    for (const stack of ["dev", "prod", "customer-dc"]) {
+        it(`${stack}: no file is written by two layers in any machine's bootstrap`, async () => {
+            await runProgram(stack);
+            const scripts = [
+                ...recorder.ofType("openstack:compute/instance:Instance").map((r) => [r.name, r.inputs.userData as string]),
+                ...recorder.ofType("vsphere:index/virtualMachine:VirtualMachine").map((r) => [r.name, Buffer.from(r.inputs.extraConfig["guestinfo.userdata"], "base64").toString()]),
+                ...recorder.ofType("command:remote:Command").map((r) => [r.name, r.inputs.stdin as string]),
+            ];
+            assert.ok(scripts.length > 0);
+            for (const [name, script] of scripts) {
+                const paths = [...script.matchAll(/gw_put '([^']+)'/g)].map((m) => m[1]);
+                const twice = paths.filter((p, i) => paths.indexOf(p) !== i);
+                assert.ok(paths.length >= 5, `${name}: expected the layers' files, got ${paths.length}`);
+                assert.deepStrictEqual(twice, [], `${name}: written twice`);
+            }
+        });
+    }
+
     it("local: stops after the machines layer (no cluster, no kubeconfig)", async () => {
         const out = await runProgram("local");
         assert.strictEqual(out.kubeconfig, undefined);
