@@ -29,7 +29,10 @@ export async function runProgram(stack: string, mutate?: (config: Record<string,
     pulumi.runtime.setAllConfig(config, secretKeys);
     delete require.cache[PROGRAM];
     recorder.reset();
+    const limit = Error.stackTraceLimit;
     const exports = await import(PROGRAM);
+    // The program drops stack traces for speed; tests keep theirs for readable failures.
+    Error.stackTraceLimit = limit;
     await settle();
     // Resources registered inside apply chains (cluster add-ons, registry parts) arrive late:
     // wait until no registration has arrived for a while.
