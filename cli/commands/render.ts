@@ -8,7 +8,9 @@ import { EngineConfig } from "../../components/engine/config";
 import { EngineOptions, engineModule, engineParts, enginePackages } from "../../components/engine/engines";
 import { sandboxImage } from "../../components/engine/render-containerd";
 import { MachineSpec, PlatformSpec } from "../../components/platform/config";
-import { engineWithRegistry, registryEndpoint } from "../../components/registry/endpoint";
+import { clusterParts, clusterSettings, firstControlPlane } from "../../components/cluster";
+import { clusterRegistryWiring, engineWithRegistry, registryEndpoint } from "../../components/registry/endpoint";
+import { STANDALONE_PLACEHOLDERS, standaloneRenderParts } from "../../components/registry/render-standalone";
 
 export const summary = "write every machine's bootstrap (cloud-init user-data, bare-metal script) and plan.json to --out DIR";
 
@@ -53,7 +55,48 @@ export function engineInputs(spec: PlatformSpec): { engine: EngineConfig; engine
 
 export const ENGINE_PROVIDER: PartsProvider = {
     layer: "engine",
-    parts: ({ engine, engineOptions }) => engineParts(engine, engineOptions),
+    // The standalone registry machine gets the registry layer's parts instead (they install its package).
+    parts: ({ machine, engine, engineOptions }) => (machine.role === "registry" ? [] : engineParts(engine, engineOptions)),
+};
+
+/** What the cluster layer's secrets look like before deploy: @pulumi/random and @pulumi/tls make them. */
+const CLUSTER_PLACEHOLDERS: Record<string, string> = {
+    "bootstrap-token": "kubeadm bootstrap token [a-z0-9]{6}.[a-z0-9]{16} (random.RandomString, a Pulumi secret)",
+    "certificate-key": "kubeadm certificate key for control-plane join (random.RandomId, a Pulumi secret)",
+    "cluster-ca": "PEM of the cluster CA (tls.SelfSignedCert)",
+    "cluster-ca-key": "PEM of the cluster CA's private key, control planes only (a Pulumi secret)",
+    "cluster-ca-hash": "sha256 of the cluster CA's public key, for kubeadm discovery",
+};
+
+export const CLUSTER_PROVIDER: PartsProvider = {
+    layer: "cluster",
+    placeholders: CLUSTER_PLACEHOLDERS,
+    parts: ({ spec, machine }) => {
+        const c = spec.config;
+        if (c.upTo !== "all" || (machine.role !== "control-plane" && machine.role !== "worker")) return [];
+        const settings = clusterSettings({
+            config: c.cluster,
+            clusterName: c.name,
+            vip: spec.ipPlan.vip,
+            engine: c.engine.kind,
+            imageRepository: clusterRegistryWiring(registryEndpoint(c.registry, spec.machines, "")).imageRepository,
+            backends: spec.machines.map((m) => m.backend),
+        });
+        const secrets = {
+            bootstrapToken: placeholder("bootstrap-token"),
+            certificateKey: placeholder("certificate-key"),
+            caCertPem: placeholder("cluster-ca"),
+            caKeyPem: placeholder("cluster-ca-key"),
+            caCertHash: placeholder("cluster-ca-hash"),
+        };
+        return clusterParts(settings, machine, firstControlPlane(spec.machines)!.name, secrets);
+    },
+};
+
+export const REGISTRY_PROVIDER: PartsProvider = {
+    layer: "registry",
+    placeholders: STANDALONE_PLACEHOLDERS,
+    parts: ({ spec, machine, engine }) => standaloneRenderParts(spec.config.registry, machine, engine),
 };
 
 /**
@@ -63,7 +106,7 @@ export const ENGINE_PROVIDER: PartsProvider = {
  * registry parts (they run on `machine.role === "registry"` only).
  */
 export function partsProviders(): PartsProvider[] {
-    return [ENGINE_PROVIDER];
+    return [ENGINE_PROVIDER, CLUSTER_PROVIDER, REGISTRY_PROVIDER];
 }
 
 export interface RenderedMachine {

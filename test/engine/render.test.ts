@@ -89,21 +89,45 @@ describe("cli: groundwork render", () => {
         assert.deepStrictEqual(tree(b), ta);
     });
 
-    it("lists the deploy-time placeholders other layers leave, with what fills them", () => {
+    it("lists the deploy-time placeholders the cluster layer leaves, with what fills them; workers never see the CA key", () => {
+        const rendered = renderStack(spec("dev"));
+        const plan = rendered.plan as { placeholders: Record<string, string>; machines: { name: string; placeholders: string[]; parts: string[] }[] };
+        assert.deepStrictEqual(Object.keys(plan.placeholders), [
+            "@@GROUNDWORK:bootstrap-token@@",
+            "@@GROUNDWORK:certificate-key@@",
+            "@@GROUNDWORK:cluster-ca@@",
+            "@@GROUNDWORK:cluster-ca-hash@@",
+            "@@GROUNDWORK:cluster-ca-key@@",
+        ]);
+        assert.match(plan.placeholders["@@GROUNDWORK:bootstrap-token@@"], /random\.RandomString, a Pulumi secret/);
+        const byName = Object.fromEntries(plan.machines.map((m) => [m.name, m]));
+        assert.deepStrictEqual(byName["dev-cp-1"].placeholders, ["bootstrap-token", "certificate-key", "cluster-ca", "cluster-ca-hash", "cluster-ca-key"]);
+        assert.deepStrictEqual(byName["dev-general-1"].placeholders, ["bootstrap-token", "cluster-ca", "cluster-ca-hash"]);
+        assert.deepStrictEqual(byName["dev-cp-1"].parts.slice(-3), ["engine/service", "kubernetes", "kubeadm"]);
+        assert.doesNotMatch(rendered.files.get("dev-general-1/user-data")!, /cluster-ca-key/);
+    });
+
+    it("an extra layer's provider plugs in after the others, its placeholders described", () => {
         const fake: PartsProvider = {
-            layer: "cluster",
-            placeholders: { "bootstrap-token": "kubeadm bootstrap token (random, per deploy)" },
-            parts: ({ machine }) => [{ name: "cluster/join", files: [{ path: "/etc/groundwork/join.yaml", content: `token: ${placeholder("bootstrap-token")}\nnode: ${machine.name}\n` }], script: "" }],
+            layer: "workloads",
+            placeholders: { "app-token": "an app token (random, per deploy)" },
+            parts: ({ machine }) => [{ name: "workloads/join", files: [{ path: "/etc/groundwork/app.yaml", content: `token: ${placeholder("app-token")}\nnode: ${machine.name}\n` }], script: "" }],
         };
         const rendered = renderStack(spec("dev"), [...partsProviders(), fake]);
         const plan = rendered.plan as { placeholders: Record<string, string>; machines: { placeholders: string[]; parts: string[] }[] };
-        assert.deepStrictEqual(plan.placeholders, { "@@GROUNDWORK:bootstrap-token@@": "kubeadm bootstrap token (random, per deploy)" });
-        assert.deepStrictEqual(plan.machines[0].placeholders, ["bootstrap-token"]);
-        assert.deepStrictEqual(plan.machines[0].parts.slice(-2), ["engine/service", "cluster/join"]);
-        assert.match(rendered.files.get("dev-cp-1/user-data")!, /token: @@GROUNDWORK:bootstrap-token@@/);
+        assert.strictEqual(plan.placeholders["@@GROUNDWORK:app-token@@"], "an app token (random, per deploy)");
+        assert.deepStrictEqual(plan.machines[0].parts.slice(-2), ["kubeadm", "workloads/join"]);
+        assert.match(rendered.files.get("dev-cp-1/user-data")!, /token: @@GROUNDWORK:app-token@@/);
     });
 
-    it("composes today's parts from the engine provider (identity is always first)", () => {
+    it("the standalone registry machine gets the registry's parts, not a node's", () => {
+        const m = renderStack(spec("customer-dc")).machines.find((x) => x.machine.role === "registry")!;
+        assert.ok(m.parts.some((p) => p.startsWith("registry")), m.parts.join(", "));
+        assert.ok(!m.parts.includes("kubeadm") && !m.parts.includes("engine/service"), m.parts.join(", "));
+        assert.match(m.script, /@@GROUNDWORK:registry-password-bcrypt@@/);
+    });
+
+    it("composes the machines-only local stack from the engine provider (identity is always first)", () => {
         assert.ok(partsProviders().includes(ENGINE_PROVIDER));
         const m = renderStack(spec("local")).machines[0];
         assert.deepStrictEqual(m.parts, ["identity", "engine/host", "engine/trust", "engine/config", "engine/packages", "engine/service"]);
