@@ -35,12 +35,18 @@ export interface PartsProvider {
 /** Placeholders of the platform wiring itself (not of one layer's parts). */
 const WIRING_PLACEHOLDERS: Record<string, string> = {
     "registry-ca": "PEM of the registry's CA, generated at deploy time (@pulumi/tls) unless registry.harbor.tls is provided",
+    "registry-password": "password the nodes' containerd pulls from the standalone registry with (random.RandomPassword, a Pulumi secret; config.toml is 0600)",
 };
+
+/** The user StandaloneRegistry creates when none is given (its `username`). */
+const STANDALONE_REGISTRY_USER = "groundwork";
 
 /**
  * The engine config and options for every machine: the platform's registry (when registry.mode
  * is not none) becomes the first mirror and a trusted CA; air-gapped, it also serves the sandbox
- * image; no_proxy gains the node subnet, pod and service CIDRs and the cluster domain.
+ * image; no_proxy gains the node subnet, pod and service CIDRs and the cluster domain. A
+ * standalone registry demands htpasswd auth: containerd gets its credential, the password a
+ * placeholder.
  */
 export function engineInputs(spec: PlatformSpec): { engine: EngineConfig; engineOptions: EngineOptions } {
     const c = spec.config;
@@ -49,7 +55,11 @@ export function engineInputs(spec: PlatformSpec): { engine: EngineConfig; engine
     if (endpoint !== undefined) noProxy.push(endpoint.host);
     return {
         engine: engineWithRegistry(c.engine, endpoint),
-        engineOptions: { noProxy, imageRepository: endpoint?.imageRepository },
+        engineOptions: {
+            noProxy,
+            imageRepository: endpoint?.imageRepository,
+            registryAuth: endpoint?.mode === "standalone" ? { authority: endpoint.authority, username: STANDALONE_REGISTRY_USER, password: placeholder("registry-password") } : undefined,
+        },
     };
 }
 

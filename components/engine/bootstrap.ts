@@ -83,7 +83,7 @@ gw_put() {
   tmp="$path.groundwork-new"
   # Only a missing folder is made; an existing one keeps its mode (~/.ssh stays 0700).
   [[ -d \${path%/*} ]] || install -d -m 0755 "\${path%/*}"
-  cat >"$tmp"
+  (umask 077 && cat >"$tmp") # never world-readable before its chmod: keys and passwords pass through here
   chmod "$mode" "$tmp"
   if [[ -f $path ]] && cmp -s "$tmp" "$path" && [[ $(stat -c %a "$path") == "$(stat -c %a "$tmp")" ]]; then
     rm -f "$tmp"

@@ -1,7 +1,7 @@
 import { BootstrapFile, BootstrapPart } from "./bootstrap";
 import { DEFAULT_ENGINE_PACKAGES, EngineConfig, EngineKind } from "./config";
 import { packagesPart, pinnedPackages } from "./render-apt";
-import { CONTAINERD_CONFIG, CONTAINERD_SOCKET, containerdFiles, staleCertsDCleanup } from "./render-containerd";
+import { CONTAINERD_CONFIG, CONTAINERD_SOCKET, containerdFiles, RegistryAuth, staleCertsDCleanup } from "./render-containerd";
 import { DOCKER_DAEMON_JSON, dockerFiles } from "./render-docker";
 import { CA_DIR, hostPrepPart, proxyDropIn, trustPart } from "./render-host";
 
@@ -17,6 +17,12 @@ export interface EngineOptions {
      * registry host. Appended to engine.proxy.noProxy. Defaults to none.
      */
     noProxy?: string[];
+    /**
+     * The platform registry's generated credential (standalone registry: htpasswd on every
+     * request), written into containerd's config.toml for CRI pulls; that file becomes 0600.
+     * Docker nodes pull for kubelet through the same containerd. Defaults to none.
+     */
+    registryAuth?: RegistryAuth;
 }
 
 /** One container engine: its packages, services, files and health check. */
@@ -48,7 +54,7 @@ export const ENGINES: Record<EngineKind, EngineModule> = {
     containerd: {
         defaultPackages: DEFAULT_ENGINE_PACKAGES.containerd,
         services: ["containerd"],
-        files: (config, opts) => [...containerdFiles(config, opts.imageRepository), ...proxyFiles(["containerd"], config, opts)],
+        files: (config, opts) => [...containerdFiles(config, opts.imageRepository, opts.registryAuth), ...proxyFiles(["containerd"], config, opts)],
         restartOn: { containerd: [CONTAINERD_CONFIG, dropInDir("containerd"), CA_DIR] },
         ready: "ctr version",
         criSocket: CONTAINERD_SOCKET,
@@ -56,7 +62,7 @@ export const ENGINES: Record<EngineKind, EngineModule> = {
     docker: {
         defaultPackages: DEFAULT_ENGINE_PACKAGES.docker,
         services: ["containerd", "docker"],
-        files: (config, opts) => [...containerdFiles(config, opts.imageRepository), ...dockerFiles(config), ...proxyFiles(["containerd", "docker"], config, opts)],
+        files: (config, opts) => [...containerdFiles(config, opts.imageRepository, opts.registryAuth), ...dockerFiles(config), ...proxyFiles(["containerd", "docker"], config, opts)],
         restartOn: {
             containerd: [CONTAINERD_CONFIG, dropInDir("containerd"), CA_DIR],
             docker: [DOCKER_DAEMON_JSON, dropInDir("docker"), CA_DIR],

@@ -32,10 +32,33 @@ export function sandboxImage(config: EngineConfig, imageRepository?: string): st
 }
 
 /**
- * containerd 1.6/1.7 `config.toml` (format version 2): the systemd cgroup driver kubelet
- * expects, the sandbox image, and registry hosts read from CERTS_D per pull.
+ * The credential of the platform's own registry (a standalone registry answers only with
+ * htpasswd auth). Generated at deploy time, never user config; the config.toml holding it is
+ * written 0600.
  */
-export function renderContainerdConfig(config: EngineConfig, imageRepository?: string): string {
+export interface RegistryAuth {
+    /** `host:port` as containerd contacts it (the mirror endpoint's authority; `host` alone on 443). */
+    authority: string;
+    username: string;
+    password: string;
+}
+
+/**
+ * containerd 1.6/1.7 `config.toml` (format version 2): the systemd cgroup driver kubelet
+ * expects, the sandbox image, and registry hosts read from CERTS_D per pull. With `auth`, the
+ * CRI's `registry.configs."<authority>".auth` table: containerd 1.6/1.7 looks it up by the host
+ * it contacts (mirrors from hosts.toml included) when kubelet passes no credential of its own;
+ * hosts.toml has no place for credentials. Defaults to no credential.
+ */
+export function renderContainerdConfig(config: EngineConfig, imageRepository?: string, auth?: RegistryAuth): string {
+    const authTable = auth === undefined
+        ? []
+        : [
+              `[plugins."io.containerd.grpc.v1.cri".registry.configs.${toml(auth.authority)}.auth]`,
+              `  username = ${toml(auth.username)}`,
+              `  password = ${toml(auth.password)}`,
+              "",
+          ];
     return [
         HEADER,
         "version = 2",
@@ -52,6 +75,7 @@ export function renderContainerdConfig(config: EngineConfig, imageRepository?: s
         '[plugins."io.containerd.grpc.v1.cri".registry]',
         `  config_path = ${toml(CERTS_D)}`,
         "",
+        ...authTable,
     ].join("\n");
 }
 
@@ -94,10 +118,13 @@ export function renderHostsToml(entry: RegistryHostConfig, caPath?: string): str
     return lines.join("\n") + "\n";
 }
 
-/** config.toml, and per registry host its hosts.toml and (with private CAs) ca.crt. */
-export function containerdFiles(config: EngineConfig, imageRepository?: string): BootstrapFile[] {
+/**
+ * config.toml (0600 when it holds the registry credential, 0644 otherwise), and per registry
+ * host its hosts.toml and (with private CAs) ca.crt.
+ */
+export function containerdFiles(config: EngineConfig, imageRepository?: string, auth?: RegistryAuth): BootstrapFile[] {
     const bundle = caBundle(config);
-    const files: BootstrapFile[] = [{ path: CONTAINERD_CONFIG, content: renderContainerdConfig(config, imageRepository) }];
+    const files: BootstrapFile[] = [{ path: CONTAINERD_CONFIG, content: renderContainerdConfig(config, imageRepository, auth), mode: auth === undefined ? "0644" : "0600" }];
     for (const entry of registryHosts(config)) {
         const caPath = bundle === undefined ? undefined : `${CERTS_D}/${entry.host}/ca.crt`;
         const hostsToml = renderHostsToml(entry, caPath);

@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { Cluster, ClusterSecrets, clusterBootstrap, clusterSettings, firstControlPlane } from "../cluster";
 import { BootstrapIdentity, BootstrapPart, renderBootstrapScript, renderUserData } from "../engine/bootstrap";
 import { EngineConfig } from "../engine/config";
-import { engineParts } from "../engine/engines";
+import { EngineOptions, engineParts } from "../engine/engines";
+import { RegistryAuth } from "../engine/render-containerd";
 import { Backends, Bootstrap, Machine, MachinePool, MachineSpec, OpenStackFoundation, platformPorts, SubnetInfo, VsphereFoundation } from "../machines";
 import { clusterRegistryWiring, engineWithRegistry, Harbor, issueRegistryTls, RegistryEndpoint, registryEndpoint, RegistryTls, StandaloneRegistry } from "../registry";
 import { PlatformSpec } from "./config";
@@ -77,11 +78,18 @@ export class Platform extends pulumi.ComponentResource {
         // Registry first: its CA and endpoint go into every node's engine configuration.
         const reg = this.planRegistry(name, spec, full);
         const wiring = clusterRegistryWiring(reg.endpoint);
-        const engineOpts = { imageRepository: wiring.imageRepository, noProxy: platformNoProxy(spec, reg.endpoint) };
-        const engine: pulumi.Output<EngineConfig> = reg.endpoint
-            ? pulumi.output(reg.endpoint.caPem).apply((caPem) => engineWithRegistry(c.engine, { ...reg.endpoint!, caPem }))
-            : pulumi.output(c.engine);
-        const engineP: pulumi.Output<BootstrapPart[]> = engine.apply((e) => engineParts(e, engineOpts));
+        const engineOpts: EngineOptions = { imageRepository: wiring.imageRepository, noProxy: platformNoProxy(spec, reg.endpoint) };
+        // A standalone registry answers only with htpasswd auth: its generated password goes into
+        // every node's containerd config.toml, so the engine parts (and every bootstrap) are secret.
+        const engineP: pulumi.Output<BootstrapPart[]> = pulumi
+            .all([reg.endpoint?.caPem, reg.standalone?.password])
+            .apply(([caPem, password]) => {
+                const engine: EngineConfig = reg.endpoint && caPem !== undefined ? engineWithRegistry(c.engine, { ...reg.endpoint, caPem }) : c.engine;
+                const registryAuth: RegistryAuth | undefined =
+                    reg.standalone && reg.endpoint && password !== undefined ? { authority: reg.endpoint.authority, username: reg.standalone.username, password } : undefined;
+                return engineParts(engine, { ...engineOpts, registryAuth });
+            });
+        const secretIfCredential = (o: pulumi.Output<string>): pulumi.Output<string> => (reg.standalone ? pulumi.secret(o) : o);
 
         // Cluster secrets before any machine: the CA hash and token are in every node's bootstrap.
         const settings = full ? clusterSettings({ config: c.cluster, clusterName: c.name, vip: spec.ipPlan.vip, engine: c.engine.kind, imageRepository: wiring.imageRepository, backends: used }) : undefined;
@@ -98,8 +106,8 @@ export class Platform extends pulumi.ComponentResource {
             if (settings && nodeSecrets) {
                 return clusterBootstrap({ settings, spec: m, firstControlPlane: first, secrets: nodeSecrets, identity, before: engineP });
             }
-            const script = engineP.apply((parts) => renderBootstrapScript(identity, parts));
-            return { script, userData: script.apply((s) => renderUserData(identity, s)) };
+            const script = secretIfCredential(engineP.apply((parts) => renderBootstrapScript(identity, parts)));
+            return { script, userData: secretIfCredential(script.apply((s) => renderUserData(identity, s))) };
         };
 
         const groups = new Map<string, MachineSpec[]>();

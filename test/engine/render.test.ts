@@ -127,6 +127,36 @@ describe("cli: groundwork render", () => {
         assert.match(m.script, /@@GROUNDWORK:registry-password-bcrypt@@/);
     });
 
+    it("nodes of a standalone-registry stack pull with a password placeholder in a 0600 config.toml, listed in plan.json", async () => {
+        const out = tmp();
+        assert.strictEqual((await runCli(["render", "--stack", "customer-dc", "--out", out])).code, 0);
+        const plan = JSON.parse(fs.readFileSync(path.join(out, "plan.json"), "utf8"));
+        assert.match(plan.placeholders["@@GROUNDWORK:registry-password@@"], /random\.RandomPassword, a Pulumi secret/);
+        const authTable = [
+            "",
+            '[plugins."io.containerd.grpc.v1.cri".registry.configs."registry.cdc.customer.example:5000".auth]',
+            '  username = "groundwork"',
+            '  password = "@@GROUNDWORK:registry-password@@"',
+            "GROUNDWORK_EOF",
+        ].join("\n");
+        const nodes = plan.machines.filter((m: { role: string }) => m.role !== "registry");
+        assert.strictEqual(nodes.length, 6);
+        for (const m of nodes) {
+            const script = parse(fs.readFileSync(path.join(out, m.name, "user-data"), "utf8")).write_files[0].content as string;
+            const toml = /^gw_put '\/etc\/containerd\/config\.toml' (0[0-7]{3}) <<'GROUNDWORK_EOF'\n[\s\S]*?\nGROUNDWORK_EOF$/m.exec(script);
+            assert.ok(toml, `${m.name}: no config.toml`);
+            assert.strictEqual(toml[1], "0600", m.name);
+            assert.ok(toml[0].endsWith(authTable), `${m.name}: ${toml[0].slice(-300)}`);
+            assert.ok(m.placeholders.includes("registry-password"), m.name);
+        }
+        const registry = plan.machines.find((m: { role: string }) => m.role === "registry");
+        assert.ok(!registry.placeholders.includes("registry-password"), "the registry machine only sees the bcrypt hash");
+        // Without a standalone registry there is no credential and no such placeholder.
+        const dev = renderStack(spec("dev"));
+        assert.strictEqual((dev.plan as { placeholders: Record<string, string> }).placeholders["@@GROUNDWORK:registry-password@@"], undefined);
+        assert.match(dev.files.get("dev-cp-1/user-data")!, /gw_put '\/etc\/containerd\/config\.toml' 0644 <</);
+    });
+
     it("composes the machines-only local stack from the engine provider (identity is always first)", () => {
         assert.ok(partsProviders().includes(ENGINE_PROVIDER));
         const m = renderStack(spec("local")).machines[0];

@@ -18,6 +18,7 @@ import {
     engineKinds,
     renderContainerdConfig,
     renderDaemonJson,
+    renderBootstrapScript,
     renderHostsToml,
     sandboxImage,
 } from "../../components/engine";
@@ -84,6 +85,43 @@ describe("engine: containerd config.toml and hosts.toml", () => {
         const allowed = config({ insecureRegistries: ["reg.local:5000"], allowInsecureRegistries: true });
         assert.match(file(allowed, `${CERTS_D}/reg.local:5000/hosts.toml`)!, /server = "http:\/\/reg\.local:5000"\n\n\[host\."http:\/\/reg\.local:5000"\]\n {2}capabilities = \["pull", "resolve", "push"\]/);
         assert.strictEqual(file(allowed, `${CERTS_D}/reg.local:5000/ca.crt`), undefined, "no CA for a host that never talks TLS");
+    });
+
+    it("writes the platform registry's credential as the CRI auth table for its authority only, and config.toml 0600", () => {
+        const auth = { authority: "registry.local:5000", username: "groundwork", password: 'pa"ss' };
+        const toml = renderContainerdConfig(config(), undefined, auth);
+        const plain = renderContainerdConfig(config());
+        assert.strictEqual(
+            toml,
+            plain +
+                [
+                    "",
+                    '[plugins."io.containerd.grpc.v1.cri".registry.configs."registry.local:5000".auth]',
+                    '  username = "groundwork"',
+                    '  password = "pa\\"ss"',
+                    "",
+                ].join("\n"),
+        );
+        assert.strictEqual(toml.match(/registry\.configs/g)?.length, 1);
+        assert.doesNotMatch(plain, /registry\.configs|password/);
+        const configFile = (opts: object) => engineParts(config(), opts).flatMap((x) => x.files).find((f) => f.path === CONTAINERD_CONFIG)!;
+        assert.strictEqual(configFile({ registryAuth: auth }).mode, "0600");
+        assert.strictEqual(configFile({ registryAuth: auth }).content, toml);
+        assert.strictEqual(configFile({}).mode, "0644");
+        assert.strictEqual(configFile({}).content, plain);
+        // No hosts.toml carries the credential (containerd has no place for it there).
+        for (const f of engineParts(config(), { registryAuth: auth }).flatMap((x) => x.files).filter((x) => x.path !== CONTAINERD_CONFIG)) {
+            assert.doesNotMatch(f.content, /pa"ss/, f.path);
+        }
+    });
+
+    it("docker machines get the same credential in containerd's config.toml (kubelet pulls through containerd's CRI)", () => {
+        const auth = { authority: "registry.local", username: "u", password: "p" };
+        const f = engineParts(config({ kind: "docker" }), { registryAuth: auth }).flatMap((x) => x.files).find((x) => x.path === CONTAINERD_CONFIG)!;
+        assert.strictEqual(f.mode, "0600");
+        assert.match(f.content, /^\[plugins\."io\.containerd\.grpc\.v1\.cri"\.registry\.configs\."registry\.local"\.auth\]\n {2}username = "u"\n {2}password = "p"\n$/m);
+        const script = renderBootstrapScript({ hostname: "n1", sshUser: "debian", sshAuthorizedKeys: [] }, engineParts(config({ kind: "docker" }), { registryAuth: auth }));
+        assert.match(script, /^gw_put '\/etc\/containerd\/config\.toml' 0600 <</m);
     });
 });
 

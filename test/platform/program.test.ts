@@ -1,5 +1,6 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
 import { recorder, valueOf } from "../support/mocks";
 import { countsByType, runProgram } from "../support/program";
 
@@ -124,6 +125,61 @@ describe("program: every example stack under mocks", () => {
         }
         const inv = (await valueOf(out.inventory as pulumi.Output<{ name: string; address: string }[]>)).map((m) => `${m.name}=${m.address}`);
         assert.deepStrictEqual(inv, ["cdc-cp-1=172.16.8.16", "cdc-cp-2=172.16.8.17", "cdc-cp-3=172.16.8.18", "cdc-metal-01=172.16.8.101", "cdc-metal-02=172.16.8.102", "cdc-metal-03=172.16.8.103", "cdc-registry-1=172.16.8.24"]);
+    });
+
+    /** The bootstrap script inside a vSphere VM's cloud-init user-data. */
+    const vmScript = (vm: { inputs: Record<string, any> }): string => parse(Buffer.from(vm.inputs.extraConfig["guestinfo.userdata"], "base64").toString()).write_files[0].content;
+    /** What the script writes to containerd's config.toml, with its mode. */
+    const containerdToml = (script: string): { mode: string; content: string } | undefined => {
+        const m = /^gw_put '\/etc\/containerd\/config\.toml' (0[0-7]{3}) <<'(GROUNDWORK_EOF_*)'\n([\s\S]*?)\n\2$/m.exec(script);
+        return m ? { mode: m[1], content: m[3] } : undefined;
+    };
+    const upTo = (value: string) => (c: Record<string, string>) => {
+        const p = JSON.parse(c["groundwork:platform"]);
+        p.upTo = value;
+        c["groundwork:platform"] = JSON.stringify(p);
+    };
+
+    for (const level of ["all", "machines"]) {
+        it(`customer-dc (upTo ${level}): every node's containerd pulls from the standalone registry with its generated password, in secret user-data`, async () => {
+            await runProgram("customer-dc", upTo(level));
+            const [pw] = recorder.ofType("random:index/randomPassword:RandomPassword");
+            const password = "x".repeat(pw.inputs.length); // the mock's RandomPassword result
+            assert.strictEqual(pw.inputs.length, 32);
+            const authTable = [
+                '[plugins."io.containerd.grpc.v1.cri".registry.configs."registry.cdc.customer.example:5000".auth]',
+                '  username = "groundwork"',
+                `  password = "${password}"`,
+            ].join("\n");
+            const vms = recorder.ofType("vsphere:index/virtualMachine:VirtualMachine");
+            const nodes = [
+                ...vms.filter((v) => !v.name.startsWith("cdc-registry")).map((v) => ({ name: v.name, script: vmScript(v), secret: v.secretInputs.includes("extraConfig") })),
+                ...recorder.ofType("command:remote:Command").map((c) => ({ name: c.name, script: c.inputs.stdin as string, secret: c.secretInputs.includes("stdin") })),
+            ];
+            assert.strictEqual(nodes.length, 6);
+            for (const n of nodes) {
+                assert.ok(n.secret, `${n.name}: the bootstrap holds the registry password and must be a secret input`);
+                const toml = containerdToml(n.script);
+                assert.ok(toml, `${n.name}: no config.toml in the bootstrap`);
+                assert.strictEqual(toml.mode, "0600", n.name);
+                assert.ok(toml.content.endsWith(`\n\n${authTable}`), `${n.name}: config.toml ends with\n${toml.content.slice(-300)}`);
+                assert.strictEqual(n.script.split(password).length - 1, 1, `${n.name}: the password appears once, in config.toml`);
+            }
+            // The registry machine runs the registry, not a node's engine: it only ever sees the bcrypt hash.
+            const registryVm = vms.find((v) => v.name.startsWith("cdc-registry"))!;
+            assert.ok(registryVm.secretInputs.includes("extraConfig"));
+            assert.ok(!vmScript(registryVm).includes(password));
+        });
+    }
+
+    it("local (no registry): config.toml has no credential and stays 0644", async () => {
+        await runProgram("local");
+        for (const s of recorder.ofType("openstack:compute/instance:Instance")) {
+            const script = parse(s.inputs.userData as string).write_files[0].content as string;
+            const toml = containerdToml(script);
+            assert.strictEqual(toml?.mode, "0644", s.name);
+            assert.doesNotMatch(toml!.content, /registry\.configs|password/, s.name);
+        }
     });
 
     it("invalid config registers nothing and fails with a RunError naming the problems", async () => {
