@@ -8,9 +8,9 @@ import { EngineConfig } from "../../components/engine/config";
 import { EngineOptions, engineModule, engineParts, enginePackages } from "../../components/engine/engines";
 import { sandboxImage } from "../../components/engine/render-containerd";
 import { MachineSpec, PlatformSpec } from "../../components/platform/config";
-import { clusterParts, clusterSettings, firstControlPlane } from "../../components/cluster";
-import { clusterRegistryWiring, engineWithRegistry, registryEndpoint } from "../../components/registry/endpoint";
-import { STANDALONE_PLACEHOLDERS, standaloneRenderParts } from "../../components/registry/render-standalone";
+import { clusterParts, firstControlPlane } from "../../components/cluster";
+import { nodeClusterSettings, nodeEngine, nodeRegistry } from "../../components/platform/wiring";
+import { DEFAULT_REGISTRY_USER, STANDALONE_PLACEHOLDERS, standaloneRenderParts } from "../../components/registry/render-standalone";
 
 export const summary = "write every machine's bootstrap (cloud-init user-data, bare-metal script) and plan.json to --out DIR";
 
@@ -38,29 +38,14 @@ const WIRING_PLACEHOLDERS: Record<string, string> = {
     "registry-password": "password the nodes' containerd pulls from the standalone registry with (random.RandomPassword, a Pulumi secret; config.toml is 0600)",
 };
 
-/** The user StandaloneRegistry creates when none is given (its `username`). */
-const STANDALONE_REGISTRY_USER = "groundwork";
-
 /**
- * The engine config and options for every machine: the platform's registry (when registry.mode
- * is not none) becomes the first mirror and a trusted CA; air-gapped, it also serves the sandbox
- * image; no_proxy gains the node subnet, pod and service CIDRs and the cluster domain. A
- * standalone registry demands htpasswd auth: containerd gets its credential, the password a
- * placeholder.
+ * The engine config and options for every machine, as the platform wires them (see
+ * components/platform/wiring.ts), with placeholders for the registry's CA and password.
  */
 export function engineInputs(spec: PlatformSpec): { engine: EngineConfig; engineOptions: EngineOptions } {
-    const c = spec.config;
-    const endpoint = registryEndpoint(c.registry, spec.machines, placeholder("registry-ca"));
-    const noProxy = [c.network.cidr, c.cluster.podCidr, c.cluster.serviceCidr, ".svc", `.${c.cluster.clusterDomain}`];
-    if (endpoint !== undefined) noProxy.push(endpoint.host);
-    return {
-        engine: engineWithRegistry(c.engine, endpoint),
-        engineOptions: {
-            noProxy,
-            imageRepository: endpoint?.imageRepository,
-            registryAuth: endpoint?.mode === "standalone" ? { authority: endpoint.authority, username: STANDALONE_REGISTRY_USER, password: placeholder("registry-password") } : undefined,
-        },
-    };
+    const endpoint = nodeRegistry(spec, placeholder("registry-ca"));
+    const auth = endpoint?.mode === "standalone" ? { authority: endpoint.authority, username: DEFAULT_REGISTRY_USER, password: placeholder("registry-password") } : undefined;
+    return nodeEngine(spec, endpoint ? { caPem: endpoint.caPem, auth } : undefined);
 }
 
 export const ENGINE_PROVIDER: PartsProvider = {
@@ -84,14 +69,7 @@ export const CLUSTER_PROVIDER: PartsProvider = {
     parts: ({ spec, machine }) => {
         const c = spec.config;
         if (c.upTo !== "all" || (machine.role !== "control-plane" && machine.role !== "worker")) return [];
-        const settings = clusterSettings({
-            config: c.cluster,
-            clusterName: c.name,
-            vip: spec.ipPlan.vip,
-            engine: c.engine.kind,
-            imageRepository: clusterRegistryWiring(registryEndpoint(c.registry, spec.machines, "")).imageRepository,
-            backends: spec.machines.map((m) => m.backend),
-        });
+        const settings = nodeClusterSettings(spec);
         const secrets = {
             bootstrapToken: placeholder("bootstrap-token"),
             certificateKey: placeholder("certificate-key"),

@@ -1,12 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Cluster, ClusterSecrets, clusterBootstrap, clusterSettings, firstControlPlane } from "../cluster";
+import { Cluster, ClusterSecrets, clusterBootstrap, firstControlPlane } from "../cluster";
 import { BootstrapIdentity, BootstrapPart, renderBootstrapScript, renderUserData } from "../engine/bootstrap";
-import { EngineConfig } from "../engine/config";
-import { EngineOptions, engineParts } from "../engine/engines";
-import { RegistryAuth } from "../engine/render-containerd";
+import { engineParts } from "../engine/engines";
 import { Backends, Bootstrap, Machine, MachinePool, MachineSpec, OpenStackFoundation, platformPorts, SubnetInfo, VsphereFoundation } from "../machines";
-import { clusterRegistryWiring, engineWithRegistry, Harbor, issueRegistryTls, RegistryEndpoint, registryEndpoint, RegistryTls, StandaloneRegistry } from "../registry";
+import { Harbor, issueRegistryTls, RegistryEndpoint, RegistryTls, StandaloneRegistry } from "../registry";
 import { PlatformSpec } from "./config";
+import { nodeClusterSettings, nodeEngine, nodeRegistry, registryWired } from "./wiring";
 
 /** Secrets from their own config keys; each stays a Pulumi secret. */
 export interface PlatformSecrets {
@@ -42,13 +41,6 @@ interface RegistryPlan {
     harborTls?: RegistryTls;
 }
 
-/** no_proxy entries the platform knows: node subnet, pod and service CIDRs, cluster domain, registry. */
-function platformNoProxy(spec: PlatformSpec, endpoint?: RegistryEndpoint<unknown>): string[] {
-    const c = spec.config;
-    const hosts = [spec.ipPlan.cidr, c.cluster.podCidr, c.cluster.serviceCidr, `.${c.cluster.clusterDomain}`, ...(spec.ipPlan.vip ? [spec.ipPlan.vip] : [])];
-    return endpoint ? [...hosts, endpoint.host] : hosts;
-}
-
 /**
  * The whole platform from one typed config: network → machines → engine → registry → cluster →
  * add-ons. Layers above `machines` see only the Machine contract. Everything a machine runs is
@@ -77,22 +69,17 @@ export class Platform extends pulumi.ComponentResource {
 
         // Registry first: its CA and endpoint go into every node's engine configuration.
         const reg = this.planRegistry(name, spec, full);
-        const wiring = clusterRegistryWiring(reg.endpoint);
-        const engineOpts: EngineOptions = { imageRepository: wiring.imageRepository, noProxy: platformNoProxy(spec, reg.endpoint) };
         // A standalone registry answers only with htpasswd auth: its generated password goes into
         // every node's containerd config.toml, so the engine parts (and every bootstrap) are secret.
-        const engineP: pulumi.Output<BootstrapPart[]> = pulumi
-            .all([reg.endpoint?.caPem, reg.standalone?.password])
-            .apply(([caPem, password]) => {
-                const engine: EngineConfig = reg.endpoint && caPem !== undefined ? engineWithRegistry(c.engine, { ...reg.endpoint, caPem }) : c.engine;
-                const registryAuth: RegistryAuth | undefined =
-                    reg.standalone && reg.endpoint && password !== undefined ? { authority: reg.endpoint.authority, username: reg.standalone.username, password } : undefined;
-                return engineParts(engine, { ...engineOpts, registryAuth });
-            });
+        const engineP: pulumi.Output<BootstrapPart[]> = pulumi.all([reg.endpoint?.caPem, reg.standalone?.password]).apply(([caPem, password]) => {
+            const auth = reg.standalone && reg.endpoint && password !== undefined ? { authority: reg.endpoint.authority, username: reg.standalone.username, password } : undefined;
+            const { engine, engineOptions } = nodeEngine(spec, caPem === undefined ? undefined : { caPem, auth });
+            return engineParts(engine, engineOptions);
+        });
         const secretIfCredential = (o: pulumi.Output<string>): pulumi.Output<string> => (reg.standalone ? pulumi.secret(o) : o);
 
         // Cluster secrets before any machine: the CA hash and token are in every node's bootstrap.
-        const settings = full ? clusterSettings({ config: c.cluster, clusterName: c.name, vip: spec.ipPlan.vip, engine: c.engine.kind, imageRepository: wiring.imageRepository, backends: used }) : undefined;
+        const settings = full ? nodeClusterSettings(spec) : undefined;
         const secrets = settings ? new ClusterSecrets(`${name}-cluster-secrets`, { clusterName: c.name, endpoint: settings.endpoint }, child) : undefined;
         const nodeSecrets = secrets?.nodeSecrets();
         const first = firstControlPlane(spec.machines)!.name;
@@ -187,9 +174,9 @@ export class Platform extends pulumi.ComponentResource {
             }
             case "harbor": {
                 // Harbor runs on the cluster, but nodes must trust its CA from their first boot: issue it now.
-                if (!full) return {};
+                if (!registryWired(spec)) return {};
                 const harborTls = issueRegistryTls(`${name}-harbor-tls`, [c.registry.hostname!], this);
-                return { harborTls, endpoint: registryEndpoint(c.registry, spec.machines, harborTls.caPem) };
+                return { harborTls, endpoint: nodeRegistry(spec, harborTls.caPem) };
             }
         }
     }

@@ -180,7 +180,10 @@ export const STANDALONE_PLACEHOLDERS: Record<string, string> = {
  * The registry machine's parts for `groundwork render`: like the StandaloneRegistry component's,
  * with placeholders where deploy-time values go. Empty for every other machine or mode.
  */
-export function standaloneRenderParts(config: RegistryConfig, machine: MachineSpec, engine: EngineConfig, username = "groundwork"): BootstrapPart[] {
+/** The user nodes and operators authenticate to the standalone registry as, unless another is given. */
+export const DEFAULT_REGISTRY_USER = "groundwork";
+
+export function standaloneRenderParts(config: RegistryConfig, machine: MachineSpec, engine: EngineConfig, username = DEFAULT_REGISTRY_USER): BootstrapPart[] {
     if (config.mode !== "standalone" || machine.role !== "registry") return [];
     return standaloneRegistryParts(engine, {
         host: config.hostname ?? machine.address,

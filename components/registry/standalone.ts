@@ -5,7 +5,7 @@ import { EngineConfig } from "../engine/config";
 import { MachineSpec } from "../machines/machine";
 import { RegistryConfig } from "./config";
 import { registryEndpoint, RegistryEndpoint } from "./endpoint";
-import { standaloneRegistryParts } from "./render-standalone";
+import { DEFAULT_REGISTRY_USER, standaloneRegistryParts } from "./render-standalone";
 import { issueRegistryTls } from "./tls";
 
 export interface StandaloneRegistryArgs {
@@ -37,7 +37,7 @@ export class StandaloneRegistry extends pulumi.ComponentResource {
         super("groundwork:registry:Standalone", name, {}, opts);
         const child = { parent: this };
         const c = args.config;
-        this.username = args.username ?? "groundwork";
+        this.username = args.username ?? DEFAULT_REGISTRY_USER;
         const names = [...new Set([c.hostname, args.machine.address].filter((n): n is string => n !== undefined))];
         const material = issueRegistryTls(`${name}-tls`, names, this);
         const pw = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, child);

@@ -60,6 +60,19 @@ describe("program: resource counts, outputs and secrets per example stack", () =
         });
     }
 
+    it("qa: the engine part `groundwork render` previews is the one the node gets (one wiring for both)", async () => {
+        await runProgram("qa");
+        const delivered = recorder.ofType("openstack:compute/instance:Instance").find((r) => r.name === "qa-general-1-server")!.inputs.userData as string;
+        const { renderStack } = await import("../../cli/commands/render");
+        const { loadStackFile, stackFilePath } = await import("../../cli/stackfile");
+        const rendered = renderStack(loadStackFile(stackFilePath("qa")).spec!).files.get("qa-general-1/user-data")!;
+        // Everything up to the cluster parts is generated-value free: it must be byte-identical.
+        const engineOnly = (u: string) => u.slice(0, u.indexOf("# --- kubernetes ---"));
+        assert.ok(engineOnly(rendered).length > 1000);
+        assert.strictEqual(engineOnly(delivered), engineOnly(rendered));
+        assert.match(engineOnly(delivered), /NO_PROXY=localhost,127\.0\.0\.1,\.corp\.example,10\.0\.0\.0\/8,10\.30\.0\.0\/23,10\.244\.0\.0\/16,10\.96\.0\.0\/12,\.svc,\.cluster\.local,10\.30\.0\.20"/);
+    });
+
     it("local: stops after the machines layer (no cluster, no kubeconfig)", async () => {
         const out = await runProgram("local");
         assert.strictEqual(out.kubeconfig, undefined);

@@ -1,0 +1,56 @@
+import { ClusterSettings } from "../cluster/kubeadm";
+import { clusterSettings } from "../cluster/settings";
+import { EngineConfig } from "../engine/config";
+import { EngineOptions } from "../engine/engines";
+import { RegistryAuth } from "../engine/render-containerd";
+import { clusterRegistryWiring, engineWithRegistry, RegistryEndpoint, registryEndpoint } from "../registry/endpoint";
+import { PlatformSpec } from "./config";
+
+/**
+ * How the layers feed each other on every node, as pure functions of the spec. The Platform
+ * component (with generated values) and `groundwork render` (with placeholders) both call these,
+ * so what a change board previews is what machines get.
+ */
+
+/** Whether nodes are wired to a platform registry: standalone always, Harbor only when the cluster is built. */
+export function registryWired(spec: PlatformSpec): boolean {
+    const mode = spec.config.registry.mode;
+    return mode === "standalone" || (mode === "harbor" && spec.config.upTo === "all");
+}
+
+/** The registry endpoint nodes use (CA as given), or undefined when none is wired. */
+export function nodeRegistry<C>(spec: PlatformSpec, caPem: C): RegistryEndpoint<C> | undefined {
+    return registryWired(spec) ? registryEndpoint(spec.config.registry, spec.machines, caPem) : undefined;
+}
+
+/** no_proxy entries the platform knows: node subnet, pod and service CIDRs, cluster domain, VIP, registry. */
+export function platformNoProxy(spec: PlatformSpec, endpoint?: RegistryEndpoint<unknown>): string[] {
+    const c = spec.config;
+    const hosts = [spec.ipPlan.cidr, c.cluster.podCidr, c.cluster.serviceCidr, ".svc", `.${c.cluster.clusterDomain}`, ...(spec.ipPlan.vip ? [spec.ipPlan.vip] : [])];
+    return endpoint ? [...hosts, endpoint.host] : hosts;
+}
+
+/**
+ * Every node's engine config and options: the registry (when wired) as first mirror and trusted
+ * CA, the sandbox image from it when air-gapped, its credential in containerd, the no_proxy list.
+ */
+export function nodeEngine(spec: PlatformSpec, registry?: { caPem: string; auth?: RegistryAuth }): { engine: EngineConfig; engineOptions: EngineOptions } {
+    const endpoint = registry ? nodeRegistry(spec, registry.caPem) : undefined;
+    return {
+        engine: engineWithRegistry(spec.config.engine, endpoint),
+        engineOptions: { noProxy: platformNoProxy(spec, endpoint), imageRepository: endpoint?.imageRepository, registryAuth: registry?.auth },
+    };
+}
+
+/** The cluster settings every node's kubeadm parts are rendered with. */
+export function nodeClusterSettings(spec: PlatformSpec): ClusterSettings {
+    const c = spec.config;
+    return clusterSettings({
+        config: c.cluster,
+        clusterName: c.name,
+        vip: spec.ipPlan.vip,
+        engine: c.engine.kind,
+        imageRepository: clusterRegistryWiring(nodeRegistry(spec, "")).imageRepository,
+        backends: new Set(spec.machines.map((m) => m.backend)),
+    });
+}
