@@ -1,4 +1,4 @@
-import { BootstrapFile, BootstrapPart } from "../engine/bootstrap";
+import { BootstrapFile, BootstrapPart, shq } from "../engine/bootstrap";
 import { MachineSpec } from "../machines/machine";
 import { ClusterSettings, NodeSecrets, endpointAddress, renderKubeadmInit, renderKubeadmJoin } from "./kubeadm";
 import { KUBECONFIG_PLACEHOLDER, renderKubeVipManifest, VIP_INTERFACE_PLACEHOLDER } from "./kube-vip";
@@ -88,9 +88,6 @@ export function packagesPart(s: ClusterSettings): BootstrapPart {
     return { name: "kubernetes", files, script };
 }
 
-function shellQuote(s: string): string {
-    return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /**
  * The kubeadm part of one machine: its config files (token and, on control planes, the CA key
@@ -112,8 +109,8 @@ export function kubeadmPart(s: ClusterSettings, node: MachineSpec, firstControlP
     }
     const vip = controlPlane && s.kubeVip !== undefined;
     const lines = [
-        `node=${shellQuote(node.name)}`,
-        `endpoint=${shellQuote(`https://${endpointAddress(s)}`)}`,
+        `node=${shq(node.name)}`,
+        `endpoint=${shq(`https://${endpointAddress(s)}`)}`,
         "api_up() {",
         `  curl -fsS --max-time 5 --cacert '${PATHS.endpointCa}' "$endpoint/readyz" >/dev/null 2>&1`,
         "}",
@@ -133,7 +130,7 @@ export function kubeadmPart(s: ClusterSettings, node: MachineSpec, firstControlP
         lines.push(
             "install_kube_vip() {",
             "  local iface",
-            `  iface="$(ip -o -4 addr show | awk -v a=${shellQuote(node.address)} '{ split($4, p, "/"); if (p[1] == a) { print $2; exit } }')"`,
+            `  iface="$(ip -o -4 addr show | awk -v a=${shq(node.address)} '{ split($4, p, "/"); if (p[1] == a) { print $2; exit } }')"`,
             '  if [ -z "$iface" ]; then',
             `    log "kube-vip: no interface carries ${node.address}; cannot hold the VIP"`,
             "    exit 1",

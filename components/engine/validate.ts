@@ -9,6 +9,10 @@ import { enginePackages } from "./engines";
 export function engineProblems(config: EngineConfig, root = "platform.engine"): Problem[] {
     const problems: Problem[] = [];
     const p = (path: string, message: string) => problems.push({ path: `${root}.${path}`, message });
+    if (config.insecureRegistries.length > 0 && !config.allowInsecureRegistries) {
+        p("insecureRegistries", "needs engine.allowInsecureRegistries: true (plain-HTTP registries are off by default)");
+    }
+    if (config.packageSource.kind === "mirror" && config.packageSource.url === undefined) p("packageSource.url", "is required when kind is mirror");
     const proxy = config.proxy;
     if (proxy !== undefined && proxy.http === undefined && proxy.https === undefined) {
         p("proxy", "needs http or https (or remove proxy)");

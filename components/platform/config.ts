@@ -118,10 +118,6 @@ function crossCheck(c: PlatformConfig, secrets: ReadonlySet<SecretName>, problem
     const endpoint = c.cluster.controlPlaneEndpoint;
     if (endpoint.mode === "kube-vip" && c.network.vip === undefined) p("network.vip", "is required when cluster.controlPlaneEndpoint.mode is kube-vip (the default)");
     if (endpoint.mode === "external" && endpoint.address === undefined) p("cluster.controlPlaneEndpoint.address", "is required when mode is external");
-    if (c.engine.insecureRegistries.length > 0 && !c.engine.allowInsecureRegistries) {
-        p("engine.insecureRegistries", "needs engine.allowInsecureRegistries: true (plain-HTTP registries are off by default)");
-    }
-    if (c.engine.packageSource.kind === "mirror" && c.engine.packageSource.url === undefined) p("engine.packageSource.url", "is required when kind is mirror");
     problems.push(...engineProblems(c.engine));
     if (c.cluster.packageSource.kind === "mirror" && c.cluster.packageSource.url === undefined) p("cluster.packageSource.url", "is required when kind is mirror");
     const cidrs: [string, string][] = [["network.cidr", c.network.cidr], ["cluster.podCidr", c.cluster.podCidr], ["cluster.serviceCidr", c.cluster.serviceCidr]];
