@@ -27,11 +27,9 @@ export interface InventoryEntry {
     backend: string;
 }
 
-/** Default registry ports by mode (used for firewall rules). */
+/** The registry's port (for firewall rules): the same endpoint the nodes are wired to. */
 export function registryPort(spec: PlatformSpec): number | undefined {
-    const r = spec.config.registry;
-    if (r.mode === "none") return undefined;
-    return r.port ?? (r.mode === "standalone" ? 5000 : 443);
+    return nodeRegistry(spec, "")?.port;
 }
 
 /** The registry the nodes use, made before any machine so its CA and endpoint reach every bootstrap. */
