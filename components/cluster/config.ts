@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { cidr, count, ipv4, kubernetesVersion, pinnedVersion, url } from "../platform/zod-kit";
+import { cidr, count, ipv4, kubernetesVersion, pinnedVersion, url } from "../kit/zod-kit";
 
 export const etcdSnapshotTarget = z.discriminatedUnion("kind", [
     z.object({ kind: z.literal("hostPath"), path: z.string().regex(/^\/[^\s]*$/, "must be an absolute path").default("/var/backups/etcd") }).strict(),

@@ -1,4 +1,4 @@
-import { contains, parseCidr, parseIp, overlaps } from "../network/ipv4";
+import { contains, parseCidr, parseIp, overlaps } from "../kit/ipv4";
 import { Problem } from "../network/plan";
 import { ClusterConfig } from "./config";
 import { KUBERNETES_MINORS, kubernetesMinor, metallbEnabled } from "./versions";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { hostName, pem, pinnedVersion, url } from "../platform/zod-kit";
+import { hostName, pem, pinnedVersion, url } from "../kit/zod-kit";
 
 export const engineKinds = ["containerd", "docker"] as const;
 export type EngineKind = (typeof engineKinds)[number];

@@ -1,5 +1,5 @@
 import { createHash } from "crypto";
-import { parseCidr, parseIp } from "../network/ipv4";
+import { parseCidr, parseIp } from "../kit/ipv4";
 import { BootstrapFile, BootstrapPart } from "./bootstrap";
 import { EngineConfig } from "./config";
 

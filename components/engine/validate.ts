@@ -1,4 +1,4 @@
-import { Problem } from "../platform/problems";
+import { Problem } from "../kit/problems";
 import { EngineConfig } from "./config";
 import { enginePackages } from "./engines";
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { cidr, count, dnsLabel, hostName, ipv4, labelKey, labelValue } from "../platform/zod-kit";
+import { cidr, count, dnsLabel, hostName, ipv4, labelKey, labelValue } from "../kit/zod-kit";
 
 export const backends = ["openstack", "vsphere", "baremetal"] as const;
 export type BackendKind = (typeof backends)[number];

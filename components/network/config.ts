@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { cidr, ipRange, ipv4 } from "../platform/zod-kit";
+import { cidr, ipRange, ipv4 } from "../kit/zod-kit";
 
 /** `platform.network`: the node subnet and the pools machines take static addresses from. */
 export const networkConfig = z

@@ -1,2 +1,2 @@
-export * from "./ipv4";
+export * from "../kit/ipv4";
 export * from "./plan";

@@ -1,10 +1,7 @@
-import { contains, formatIp, formatRange, Ipv4Range, overlaps, parseCidr, parseIp, parseRange, rangeSize } from "./ipv4";
+import { Problem } from "../kit/problems";
+import { Cidr, contains, formatIp, formatRange, Ipv4Range, overlaps, parseCidr, parseIp, parseRange, rangeSize } from "../kit/ipv4";
 
-/** A problem found in the network section, with the key path it belongs to. */
-export interface Problem {
-    path: string;
-    message: string;
-}
+export { Problem };
 
 /** The network a platform lives in. All addresses are IPv4. */
 export interface IpPlanSpec {
@@ -12,7 +9,7 @@ export interface IpPlanSpec {
     cidr: string;
     /** The subnet's gateway; never handed to a machine. */
     gateway: string;
-    /** Addresses groundwork must never hand out (DHCP ranges, appliances). Defaults to none. */
+    /** Addresses groundwork must never hand out (DHCP ranges, appliances). The VIP may sit in one. Defaults to none. */
     reserved?: string[];
     /** The control-plane virtual IP held by kube-vip. Optional only with an external load balancer. */
     vip?: string;
@@ -55,49 +52,40 @@ interface Named {
     range: Ipv4Range;
 }
 
-/**
- * Validates the network spec and assigns every requested address. Returns the plan, or every
- * problem found (never just the first).
- */
-export function buildIpPlan(spec: IpPlanSpec, requests: AddressRequest[], base = "network"): { plan?: IpPlan; problems: Problem[] } {
-    const problems: Problem[] = [];
-    const fail = (path: string, message: string) => problems.push({ path, message });
+type Fail = (path: string, message: string) => void;
+
+/** The subnet with its special addresses, and a checker for single addresses inside it. */
+interface Subnet {
+    range: Cidr;
+    gateway?: number;
+    vip?: number;
+    /** A single address inside the subnet, not the network or broadcast address; reports and returns undefined otherwise. */
+    hostAddress(path: string, text: string): number | undefined;
+    /** `first-last` or a CIDR inside the subnet. */
+    span(path: string, label: string, text: string): Named | undefined;
+}
+
+function subnetOf(spec: IpPlanSpec, base: string, fail: Fail): Subnet | undefined {
     const subnet = parseCidr(spec.cidr);
     if (typeof subnet === "string") {
         fail(`${base}.cidr`, subnet);
-        return { problems };
+        return undefined;
     }
     if (subnet.prefix > 30) {
         fail(`${base}.cidr`, `/${subnet.prefix} leaves no room for machines; use /30 or larger (a smaller prefix)`);
-        return { problems };
+        return undefined;
     }
-    const network = subnet.first;
-    const broadcast = subnet.last;
     const special = (addr: number): string | undefined =>
-        addr === network ? "the network address" : addr === broadcast ? "the broadcast address" : undefined;
-
-    // A single address inside the subnet, not the network or broadcast address.
+        addr === subnet.first ? "the network address" : addr === subnet.last ? "the broadcast address" : undefined;
     const hostAddress = (path: string, text: string): number | undefined => {
         const addr = parseIp(text);
-        if (addr === undefined) {
-            fail(path, `must be an IPv4 address like 10.0.0.1, got "${text}"`);
-        } else if (!contains(subnet, addr)) {
-            fail(path, `${text} is outside the subnet ${subnet.text}`);
-        } else if (special(addr)) {
-            fail(path, `${text} is ${special(addr)} of ${subnet.text}`);
-        } else {
-            return addr;
-        }
+        if (addr === undefined) fail(path, `must be an IPv4 address like 10.0.0.1, got "${text}"`);
+        else if (!contains(subnet, addr)) fail(path, `${text} is outside the subnet ${subnet.text}`);
+        else if (special(addr)) fail(path, `${text} is ${special(addr)} of ${subnet.text}`);
+        else return addr;
         return undefined;
     };
-
-    const gateway = hostAddress(`${base}.gateway`, spec.gateway);
-    const vip = spec.vip === undefined ? undefined : hostAddress(`${base}.vip`, spec.vip);
-    if (vip !== undefined && vip === gateway) {
-        fail(`${base}.vip`, `${spec.vip} is the gateway address`);
-    }
-
-    const ranges = (path: string, label: string, text: string): Named | undefined => {
+    const span = (path: string, label: string, text: string): Named | undefined => {
         const r = parseRange(text);
         if (typeof r === "string") {
             fail(path, r);
@@ -109,43 +97,45 @@ export function buildIpPlan(spec: IpPlanSpec, requests: AddressRequest[], base =
         }
         return { path, label, range: r };
     };
+    const gateway = hostAddress(`${base}.gateway`, spec.gateway);
+    const vip = spec.vip === undefined ? undefined : hostAddress(`${base}.vip`, spec.vip);
+    if (vip !== undefined && vip === gateway) fail(`${base}.vip`, `${spec.vip} is the gateway address`);
+    return { range: subnet, gateway, vip, hostAddress, span };
+}
 
-    const reserved = (spec.reserved ?? []).map((t, i) => ranges(`${base}.reserved[${i}]`, `reserved range ${t}`, t));
+/** Reserved ranges, pools and the load-balancer pool, checked against the special addresses and each other. */
+function rangesOf(spec: IpPlanSpec, net: Subnet, base: string, fail: Fail): { reserved: Named[]; pools: Map<string, Named>; lb?: Named } {
+    const { gateway, vip } = net;
+    const reserved = (spec.reserved ?? []).flatMap((t, i) => net.span(`${base}.reserved[${i}]`, `reserved range ${t}`, t) ?? []);
     const pools = new Map<string, Named>();
     for (const [poolName, text] of Object.entries(spec.pools).sort(([a], [b]) => a.localeCompare(b))) {
-        const pool = ranges(`${base}.pools.${poolName}`, `pool ${poolName}`, text);
+        const pool = net.span(`${base}.pools.${poolName}`, `pool ${poolName}`, text);
         if (!pool) continue;
         pools.set(poolName, pool);
-        for (const [addr, what] of [[network, "the network address"], [broadcast, "the broadcast address"], [gateway, "the gateway"]] as const) {
-            if (addr !== undefined && contains(pool.range, addr)) {
-                fail(pool.path, `contains ${what} ${formatIp(addr)}`);
-            }
+        for (const [addr, what] of [[net.range.first, "the network address"], [net.range.last, "the broadcast address"], [gateway, "the gateway"]] as const) {
+            if (addr !== undefined && contains(pool.range, addr)) fail(pool.path, `contains ${what} ${formatIp(addr)}`);
         }
-        if (vip !== undefined && contains(pool.range, vip)) {
-            fail(pool.path, `contains the control-plane VIP ${spec.vip}; move the VIP out of every pool`);
-        }
+        if (vip !== undefined && contains(pool.range, vip)) fail(pool.path, `contains the control-plane VIP ${spec.vip}; move the VIP out of every pool`);
     }
-    const lb = spec.loadBalancerPool === undefined ? undefined : ranges(`${base}.loadBalancerPool`, "the load-balancer pool", spec.loadBalancerPool);
+    const lb = spec.loadBalancerPool === undefined ? undefined : net.span(`${base}.loadBalancerPool`, "the load-balancer pool", spec.loadBalancerPool);
     if (lb) {
         for (const [addr, what] of [[gateway, "the gateway"], [vip, "the control-plane VIP"]] as const) {
             if (addr !== undefined && contains(lb.range, addr)) fail(lb.path, `contains ${what} ${formatIp(addr)}`);
         }
     }
-
     // Pools, the load-balancer pool and reserved ranges must be pairwise disjoint (reserved may overlap reserved).
+    // The VIP may sit inside a reserved range: reserving the VIP is how real IP plans keep DHCP and people off it.
     const allocating = [...pools.values(), ...(lb ? [lb] : [])];
     allocating.forEach((a, i) => {
-        for (const b of allocating.slice(i + 1)) {
-            if (overlaps(a.range, b.range)) fail(b.path, `overlaps ${a.label} (${formatRange(a.range)})`);
-        }
-        for (const r of reserved) {
-            if (r && overlaps(a.range, r.range)) fail(a.path, `overlaps ${r.label}`);
-        }
+        for (const b of allocating.slice(i + 1)) if (overlaps(a.range, b.range)) fail(b.path, `overlaps ${a.label} (${formatRange(a.range)})`);
+        for (const r of reserved) if (overlaps(a.range, r.range)) fail(a.path, `overlaps ${r.label}`);
     });
-    for (const r of reserved) {
-        if (r && vip !== undefined && contains(r.range, vip)) fail(`${base}.vip`, `${spec.vip} is inside ${r.label}`);
-    }
+    return { reserved, pools, lb };
+}
 
+/** Gives every request its address: pool start + ordinal − 1, or its fixed address when that is free to use. */
+function allocate(spec: IpPlanSpec, requests: AddressRequest[], net: Subnet, ranges: ReturnType<typeof rangesOf>, fail: Fail): Map<string, number> {
+    const { pools, lb, reserved } = ranges;
     const addresses = new Map<string, number>();
     const owner = new Map<number, string>();
     const claim = (req: AddressRequest, addr: number) => {
@@ -157,32 +147,30 @@ export function buildIpPlan(spec: IpPlanSpec, requests: AddressRequest[], base =
         owner.set(addr, req.name);
         addresses.set(req.name, addr);
     };
+    const fixed = (req: AddressRequest, text: string) => {
+        const addr = net.hostAddress(req.path, text);
+        if (addr === undefined) return;
+        if (addr === net.gateway || addr === net.vip) {
+            fail(req.path, `${text} is the ${addr === net.gateway ? "gateway" : "control-plane VIP"}`);
+            return;
+        }
+        const inPool = [...pools.values(), ...(lb ? [lb] : [])].find((p) => contains(p.range, addr));
+        if (inPool) return fail(req.path, `${text} is inside ${inPool.label}, which groundwork allocates from`);
+        const inReserved = reserved.find((r) => contains(r.range, addr));
+        if (inReserved) return fail(req.path, `${text} is inside ${inReserved.label}, which no machine may use`);
+        claim(req, addr);
+    };
     // The most demanding ordinal per pool gives one "too small" message per pool, not one per machine.
     const tooSmall = new Map<string, { req: AddressRequest; need: number }>();
     for (const req of requests) {
         if (addresses.has(req.name) || [...tooSmall.values()].some((t) => t.req.name === req.name)) {
             fail(req.path, `duplicate machine name "${req.name}"`);
-            continue;
-        }
-        if (req.address !== undefined) {
-            const addr = hostAddress(req.path, req.address);
-            if (addr === undefined) continue;
-            if (addr === gateway || addr === vip) {
-                fail(req.path, `${req.address} is the ${addr === gateway ? "gateway" : "control-plane VIP"}`);
-                continue;
-            }
-            const inPool = [...pools.values(), ...(lb ? [lb] : [])].find((p) => contains(p.range, addr));
-            if (inPool) {
-                fail(req.path, `${req.address} is inside ${inPool.label}, which groundwork allocates from`);
-                continue;
-            }
-            claim(req, addr);
+        } else if (req.address !== undefined) {
+            fixed(req, req.address);
         } else if (req.pool !== undefined) {
             const pool = pools.get(req.pool);
             if (!pool) {
-                if (!(req.pool in spec.pools)) {
-                    fail(req.path, `pool "${req.pool}" is not defined; network.pools has: ${Object.keys(spec.pools).sort().join(", ") || "(none)"}`);
-                }
+                if (!(req.pool in spec.pools)) fail(req.path, `pool "${req.pool}" is not defined; network.pools has: ${Object.keys(spec.pools).sort().join(", ") || "(none)"}`);
                 continue;
             }
             const ordinal = req.ordinal ?? 1;
@@ -198,20 +186,32 @@ export function buildIpPlan(spec: IpPlanSpec, requests: AddressRequest[], base =
         const pool = pools.get(poolName)!;
         fail(req.path, `pool "${poolName}" (${formatRange(pool.range)}) has ${rangeSize(pool.range)} addresses; ${req.name} needs position ${need}`);
     }
+    return addresses;
+}
 
+/**
+ * Validates the network spec and assigns every requested address. Returns the plan, or every
+ * problem found (never just the first).
+ */
+export function buildIpPlan(spec: IpPlanSpec, requests: AddressRequest[], base = "network"): { plan?: IpPlan; problems: Problem[] } {
+    const problems: Problem[] = [];
+    const fail: Fail = (path, message) => void problems.push({ path, message });
+    const net = subnetOf(spec, base, fail);
+    if (!net) return { problems };
+    const ranges = rangesOf(spec, net, base, fail);
+    const addresses = allocate(spec, requests, net, ranges, fail);
     if (problems.length > 0) return { problems };
     const sorted = [...addresses.entries()].sort(([a], [b]) => a.localeCompare(b));
-    const netmask = formatIp(2 ** 32 - 2 ** (32 - subnet.prefix));
     return {
         problems,
         plan: {
-            cidr: subnet.text,
-            prefix: subnet.prefix,
-            netmask,
-            gateway: formatIp(gateway!),
-            vip: vip === undefined ? undefined : formatIp(vip),
+            cidr: net.range.text,
+            prefix: net.range.prefix,
+            netmask: formatIp(2 ** 32 - 2 ** (32 - net.range.prefix)),
+            gateway: formatIp(net.gateway!),
+            vip: net.vip === undefined ? undefined : formatIp(net.vip),
             addresses: Object.fromEntries(sorted.map(([n, a]) => [n, formatIp(a)])),
-            loadBalancerRange: lb ? `${formatIp(lb.range.first)}-${formatIp(lb.range.last)}` : undefined,
+            loadBalancerRange: ranges.lb ? `${formatIp(ranges.lb.range.first)}-${formatIp(ranges.lb.range.last)}` : undefined,
         },
     };
 }

@@ -5,13 +5,13 @@ import { engineProblems } from "../engine/validate";
 import { backendsConfig, MachineGroupConfig, machinesConfig } from "../machines/config";
 import { MachineRole, MachineSpec } from "../machines/machine";
 import { networkConfig } from "../network/config";
-import { overlaps, parseCidr } from "../network/ipv4";
+import { overlaps, parseCidr } from "../kit/ipv4";
 import { AddressRequest, buildIpPlan, IpPlan } from "../network/plan";
 import { registryConfig } from "../registry/config";
-import { dnsLabel } from "./zod-kit";
-import { Problem, zodProblems } from "./problems";
+import { dnsLabel } from "../kit/zod-kit";
+import { Problem, zodProblems } from "../kit/problems";
 
-export { Problem } from "./problems";
+export { Problem } from "../kit/problems";
 export { MachineRole, MachineSpec } from "../machines/machine";
 
 /** The one structured key groundwork reads: `groundwork:platform`. */

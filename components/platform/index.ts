@@ -1,3 +1,3 @@
 export * from "./config";
-export * from "./problems";
+export * from "../kit/problems";
 export * from "./platform";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { count, dnsLabel, hostName, pinnedVersion, url } from "../platform/zod-kit";
+import { count, dnsLabel, hostName, pinnedVersion, url } from "../kit/zod-kit";
 
 export const registryConfig = z
     .object({

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as fc from "fast-check";
-import { contains, parseCidr, parseIp } from "../../components/network/ipv4";
+import { contains, parseCidr, parseIp } from "../../components/kit/ipv4";
 import { AddressRequest, buildIpPlan, IpPlanSpec } from "../../components/network/plan";
 
 const spec: IpPlanSpec = {
@@ -22,6 +22,12 @@ describe("network: IP plan", () => {
         assert.strictEqual(plan!.vip, "10.20.0.10");
     });
 
+    it("accepts a VIP inside a reserved range (how real IP plans keep DHCP off it)", () => {
+        const { plan, problems } = buildIpPlan({ ...spec, vip: "10.20.0.5" }, [req("cp-1", "control", 1)]);
+        assert.deepStrictEqual(problems, []);
+        assert.strictEqual(plan!.vip, "10.20.0.5");
+    });
+
     it("accepts a fixed address outside every pool", () => {
         const { plan } = buildIpPlan(spec, [{ name: "metal-1", path: "m", address: "10.20.0.100" }]);
         assert.strictEqual(plan!.addresses["metal-1"], "10.20.0.100");
@@ -41,6 +47,7 @@ describe("network: IP plan", () => {
         ["unknown pool", spec, [req("x-1", "gpu", 1)], 'm.x-1: pool "gpu" is not defined; network.pools has: control, workers'],
         ["duplicate machine name", spec, [req("a", "control", 1), req("a", "control", 2)], 'm.a: duplicate machine name "a"'],
         ["fixed address inside a pool", spec, [{ name: "m", path: "m.m", address: "10.20.0.33" }], "m.m: 10.20.0.33 is inside pool workers, which groundwork allocates from"],
+        ["fixed address inside a reserved range (bare metal)", spec, [{ name: "m", path: "m.m", address: "10.20.0.5" }], "m.m: 10.20.0.5 is inside reserved range 10.20.0.2-10.20.0.9, which no machine may use"],
         ["fixed address is the VIP", spec, [{ name: "m", path: "m.m", address: "10.20.0.10" }], "m.m: 10.20.0.10 is the control-plane VIP"],
         ["CIDR with host bits", { ...spec, cidr: "10.20.0.5/24" }, [], 'network.cidr: "10.20.0.5/24" has host bits set; the network address is 10.20.0.0/24'],
     ];

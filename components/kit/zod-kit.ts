@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseCidr, parseIp, parseRange } from "../network/ipv4";
+import { parseCidr, parseIp, parseRange } from "./ipv4";
 
 /**
  * Small zod building blocks shared by every layer's config schema, so messages read the same

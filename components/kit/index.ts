@@ -1,0 +1,3 @@
+export * from "./ipv4";
+export * from "./problems";
+export * from "./zod-kit";
