@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a stage needs, only when missing:
-#   deps.sh validators   shellcheck, cloud-init (its `schema` command only; it never runs here), openssl
+#   deps.sh validators   shellcheck, cloud-init (its `schema` command only; it never runs here), openssl,
+#                        docker-registry (started on loopback by the seed tests only)
 set -euo pipefail
 want=()
 case "${1:-}" in
-  validators) want=(shellcheck cloud-init openssl) ;;
+  validators) want=(shellcheck cloud-init openssl docker-registry) ;;
   *) echo "deps.sh: unknown set '${1:-}'; sets: validators" >&2; exit 2 ;;
 esac
 missing=()
