@@ -4,7 +4,7 @@
 set -euo pipefail
 want=()
 case "${1:-}" in
-  validators) want=(shellcheck cloud-init openssl) ;;
+  validators) want=(shellcheck cloud-init openssl skopeo) ;;
   *) echo "deps.sh: unknown set '${1:-}'; sets: validators" >&2; exit 2 ;;
 esac
 missing=()
