@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a stage needs, only when missing:
 #   deps.sh validators   shellcheck, cloud-init (its `schema` command only; it never runs here), openssl,
-#                        docker-registry (started on loopback by the seed tests only)
+#                        docker-registry (started on loopback by the seed tests only), skopeo (reads built images)
 set -euo pipefail
 want=()
 case "${1:-}" in
-  validators) want=(shellcheck cloud-init openssl docker-registry) ;;
+  validators) want=(shellcheck cloud-init openssl docker-registry skopeo) ;;
   *) echo "deps.sh: unknown set '${1:-}'; sets: validators" >&2; exit 2 ;;
 esac
 missing=()
