@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Command> = {
     render: () => require("./commands/render"),
     bom: () => require("./commands/bom"),
     "diff-stacks": () => require("./commands/diff-stacks"),
+    migrate: () => require("./commands/migrate"),
 };
 
 function usage(): string {
