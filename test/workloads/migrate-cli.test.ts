@@ -68,6 +68,22 @@ describe("groundwork migrate plan", () => {
         assert.deepStrictEqual(fragment.apps.workloads["pg-001"], { role: "user-db", replicas: 1, cpuMillis: plan.workloads[0].cpuMillis, memoryMiB: plan.workloads[0].memoryMiB, storageGiB: 200 });
     });
 
+    it("a vSphere fragment (cpus, memoryMiB, diskGiB) passes `groundwork validate` inside the customer-dc stack", async () => {
+        const out = tmp();
+        const r = await runCli(["migrate", "plan", "--inventory", path.join(FIX, "inventory-200.csv"), "--out", out, "--backend", "vsphere", "--pool", "migrated", "--group", "vms", "--disk-gib", "120"]);
+        assert.strictEqual(r.code, 0, r.stderr);
+        const fragment = parse(fs.readFileSync(path.join(out, "fragment.yaml"), "utf8")).config["groundwork:platform"];
+        const group = fragment.machines.workers.vms;
+        assert.deepStrictEqual([group.backend, group.pool, group.cpus, group.memoryMiB, group.diskGiB, group.flavor], ["vsphere", "migrated", 32, 131072, 120, undefined]);
+        const config = parse(fs.readFileSync(stackFilePath("customer-dc"), "utf8")).config;
+        const p = config["groundwork:platform"];
+        p.network.pools.migrated = "172.16.8.128/26";
+        Object.assign(p.machines.workers, fragment.machines.workers);
+        const v = await runCli(["validate", "--stack-file", writeStackFile(config)]);
+        assert.strictEqual(v.code, 0, v.stderr);
+        assert.match(v.stdout, new RegExp(`3 control plane, ${group.count + 3} workers, 1 registry on baremetal\\+vsphere`));
+    });
+
     it("a bad inventory: one line per bad row, the rest planned (exit 0), exit 2 with --strict", async () => {
         const out = tmp();
         const r = await runCli(["migrate", "plan", "--inventory", path.join(FIX, "bad.csv"), "--out", out]);

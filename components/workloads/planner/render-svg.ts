@@ -44,7 +44,7 @@ export function renderSvg(plan: MigrationPlan): string {
         rect(20 + i * 200, y, 12, 12, c);
         text(38 + i * 200, y + 11, l, ' font-size="12"');
     });
-    y += 36;
+    y += 46;
     // Fill per node.
     const o = plan.chosen === undefined ? undefined : plan.options[plan.chosen];
     if (o?.packing && a) {
