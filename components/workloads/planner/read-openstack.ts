@@ -1,5 +1,5 @@
 import { Inventory, InventoryIssue, Vm } from "./inventory";
-import { parseMetadata, parsePercent } from "./units";
+import { parsePercent, parsePorts } from "./units";
 
 /** Credentials of the OpenStack API, as the OS_* variables of an openrc give them. */
 export interface OpenStackCredentials {
@@ -124,8 +124,9 @@ export async function readOpenStack(c: OpenStackCredentials, fetchImpl: Fetch = 
         }
         let ports: number[] = [];
         if (metadata.ports) {
-            const p = parseMetadata("ports", `p=${metadata.ports}`);
-            ports = p.ok ? p.value.p.split(/[;,\s]+/).map(Number).filter((n) => n > 0 && n < 65536) : [];
+            const p = parsePorts("metadata ports", metadata.ports);
+            if (p.ok) ports = p.value;
+            else problems.push(p.message);
         }
         if (problems.length > 0) {
             issues.push({ where, message: `${s.name}: ${problems.join("; ")}; left out`, effect: "left-out" });
