@@ -17,7 +17,9 @@ function one(size: number): void {
     const t = [process.hrtime.bigint()];
     const inv = dropDuplicates(readCsvInventory(`synthetic-${size}.csv`, text));
     t.push(process.hrtime.bigint());
-    const plan = planMigration(inv, DEFAULT_SETTINGS);
+    // Sizes that all hold the inventory's largest VMs (64 GiB), so every size is packed.
+    const workerSizes = [[16, 80], [24, 96], [32, 128], [64, 256]].map(([c, g]) => ({ name: `w${c}x${g}`, cpus: c, memoryMiB: g * 1024 }));
+    const plan = planMigration(inv, { ...DEFAULT_SETTINGS, workerSizes });
     t.push(process.hrtime.bigint());
     const bytes = [renderMarkdown(plan), renderJson(plan), renderSvg(plan), renderFragment(plan, { group: "migrated", backend: "openstack", pool: "workers", profile: "prod", diskGiB: 100 })].reduce((a, s) => a + s.length, 0);
     t.push(process.hrtime.bigint());
