@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Command> = {
     bom: () => require("./commands/bom"),
     "diff-stacks": () => require("./commands/diff-stacks"),
     seed: () => require("./commands/seed"),
+    migrate: () => require("./commands/migrate"),
 };
 
 function usage(): string {

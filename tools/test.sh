@@ -2,7 +2,8 @@
 # `npm test`: everything, from a fresh clone. Installs what it needs (npm ci when node_modules is
 # missing or stale, Debian packages for the real validators), then runs, in order:
 #   1. tsc --noEmit                       (type check, its own step)
-#   2. unit + component tests             (mocha, ts-node transpile-only; cloud-init schema, shellcheck)
+#   2. unit + component tests             (mocha, ts-node transpile-only; cloud-init schema, shellcheck;
+#                                          vcsim + govc from govmomi for the migration planner, cached)
 #   3. real-guest tests                   (qemu guests booting the rendered bootstrap)
 #   4. real-engine integration tests      (Pulumi built from Go modules against OpenStack on loopback)
 # Stages can be chosen: tools/test.sh unit guest integration (default: all).
@@ -43,6 +44,10 @@ for stage in "${stages[@]}"; do
     unit)
       say "tsc --noEmit"
       if ! node_modules/.bin/tsc --noEmit -p .; then status=1; failed=$((failed + 1)); fi
+      # vcsim and govc (Go modules) for test/workloads/govc-vcsim.test.ts: built once into the cache.
+      t=$SECONDS
+      bash tools/vcsim/build.sh >/dev/null
+      say "vcsim + govc ready ($((SECONDS - t)) s)"
       run_mocha "unit and component tests" ;;
     guest)
       run_mocha "real-guest tests" --config test/guest/.mocharc.json ;;

@@ -53,6 +53,22 @@ export class OpenStackApi {
         return (await res.json()) as T;
     }
 
+    /** POST/DELETE a path of a service; returns the parsed JSON body, if any. */
+    async send<T = any>(method: "POST" | "DELETE", service: string, urlPath: string, body?: unknown): Promise<T | undefined> {
+        if (!this.token) await this.login();
+        const base = this.catalog.get(service);
+        if (!base) throw new Error(`no ${service} endpoint in the catalog`);
+        const prefix = service === "network" ? "/v2.0" : "";
+        const res = await fetch(`${base}${prefix}${urlPath}`, {
+            method,
+            headers: { "X-Auth-Token": this.token!, "OpenStack-API-Version": "compute 2.79", "Content-Type": "application/json" },
+            body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        if (!res.ok) throw new Error(`${method} ${service} ${urlPath} answered ${res.status}: ${await res.text()}`);
+        const text = await res.text();
+        return text ? (JSON.parse(text) as T) : undefined;
+    }
+
     async servers(prefix: string): Promise<{ name: string; status: string; id: string; metadata: Record<string, string>; host: string; addresses: Record<string, { addr: string }[]> }[]> {
         const doc = await this.get<{ servers: any[] }>("compute", "/servers/detail?all_tenants=1");
         return doc.servers
