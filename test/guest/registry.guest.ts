@@ -13,6 +13,7 @@ import * as assert from "assert";
 import { ChildProcess, execFileSync, spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
+import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { renderBootstrapScript, renderUserData } from "../../components/engine/bootstrap";
@@ -60,9 +61,19 @@ async function tunnel(guest: Guest, flag: "-L" | "-R", spec: string): Promise<Ch
     const child = spawn("ssh", args, { stdio: ["ignore", "ignore", "pipe"] });
     let err = "";
     child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-    await new Promise((r) => setTimeout(r, 3000));
-    if (child.exitCode !== null) throw new Error(`ssh ${flag} ${spec} exited: ${err.trim()}`);
-    return child;
+    // Under load (TCG guests next to Go builds) ssh takes a while to log in: wait for the forward itself, not a fixed time.
+    const [bindAddr, bindPort] = spec.split(":");
+    for (let i = 0; i < 120; i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        if (child.exitCode !== null) throw new Error(`ssh ${flag} ${spec} exited: ${err.trim()}`);
+        const up =
+            flag === "-L"
+                ? await new Promise<boolean>((r) => net.connect(Number(bindPort), bindAddr).on("connect", function (this: net.Socket) { this.destroy(); r(true); }).on("error", () => r(false)))
+                : (await guest.ssh(`ss -Hltn 'sport = :${bindPort}' | grep -q .`, { timeoutSec: 30 })).code === 0;
+        if (up) return child;
+    }
+    child.kill("SIGTERM");
+    throw new Error(`ssh ${flag} ${spec}: the forward did not come up in 120 s: ${err.trim()}`);
 }
 
 function stopChild(child: ChildProcess | undefined): void {
