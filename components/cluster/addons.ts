@@ -36,13 +36,27 @@ export function chartSource(config: ClusterConfig, which: AddonChart): { chart: 
     return { chart: pin.chart, version: pin.version, repositoryOpts: { repo: repo ?? pin.repo } };
 }
 
-/** Helm values per chart (pure; credentials are referenced by Secret name, never inlined here). */
-export function chartValues(config: ClusterConfig, which: AddonChart, clusterName: string): Record<string, unknown> {
+/**
+ * Calico's encapsulation: always VXLAN when a node is on OpenStack, whose port security drops
+ * any packet whose source is not the port's own address (a natively routed pod address);
+ * VXLAN only across subnets otherwise (plain L2 passes pod addresses).
+ */
+export function calicoEncapsulation(backends: Iterable<string>): "VXLAN" | "VXLANCrossSubnet" {
+    return new Set(backends).has("openstack") ? "VXLAN" : "VXLANCrossSubnet";
+}
+
+/**
+ * Helm values per chart (pure; credentials are referenced by Secret name, never inlined here).
+ * `backends` are the cluster's machine backends (they decide Calico's encapsulation). Cilium
+ * always tunnels over VXLAN (UDP 8472, its chart's default made explicit), so no pod address
+ * leaves a node's port unencapsulated on any backend.
+ */
+export function chartValues(config: ClusterConfig, which: AddonChart, clusterName: string, backends: Iterable<string> = []): Record<string, unknown> {
     switch (which) {
         case "calico":
-            return { installation: { calicoNetwork: { ipPools: [{ cidr: config.podCidr, encapsulation: "VXLANCrossSubnet", natOutgoing: "Enabled", nodeSelector: "all()" }] } } };
+            return { installation: { calicoNetwork: { ipPools: [{ cidr: config.podCidr, encapsulation: calicoEncapsulation(backends), natOutgoing: "Enabled", nodeSelector: "all()" }] } } };
         case "cilium":
-            return { ipam: { mode: "cluster-pool", operator: { clusterPoolIPv4PodCIDRList: [config.podCidr] } }, kubeProxyReplacement: false, hubble: { enabled: false } };
+            return { ipam: { mode: "cluster-pool", operator: { clusterPoolIPv4PodCIDRList: [config.podCidr] } }, routingMode: "tunnel", tunnelProtocol: "vxlan", kubeProxyReplacement: false, hubble: { enabled: false } };
         case "openstackCcm":
             return { secret: { enabled: true, create: false, name: "cloud-config" }, cluster: { name: clusterName } };
         case "cinderCsi":
@@ -113,7 +127,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
             const src = chartSource(c, which);
             this.releases[which] = new k8s.helm.v3.Release(
                 `${name}-${which}`,
-                { name: pin.chart, namespace: pin.namespace, createNamespace: pin.namespace !== "kube-system" && which !== "vsphereCsi", ...src, values: chartValues(c, which, args.clusterName), timeout: 900 },
+                { name: pin.chart, namespace: pin.namespace, createNamespace: pin.namespace !== "kube-system" && which !== "vsphereCsi", ...src, values: chartValues(c, which, args.clusterName, args.backends), timeout: 900 },
                 { ...child, dependsOn: needs[which] ?? [] },
             );
         }

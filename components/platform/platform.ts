@@ -32,6 +32,17 @@ export function registryPort(spec: PlatformSpec): number | undefined {
     return nodeRegistry(spec, "")?.port;
 }
 
+/**
+ * Neutron allowed address pairs of OpenStack control-plane ports: the kube-vip VIP when the
+ * cluster is built with kube-vip. Pod addresses need none: on OpenStack the CNI encapsulates
+ * (see chartValues), so only node addresses leave a port.
+ */
+export function openstackAddressPairs(spec: PlatformSpec): string[] {
+    const c = spec.config;
+    const kubeVip = c.upTo === "all" && c.cluster.controlPlaneEndpoint.mode === "kube-vip";
+    return kubeVip && spec.ipPlan.vip !== undefined ? [spec.ipPlan.vip] : [];
+}
+
 /** The registry the nodes use, made before any machine so its CA and endpoint reach every bootstrap. */
 interface RegistryPlan {
     endpoint?: RegistryEndpoint<pulumi.Output<string>>;
@@ -147,6 +158,7 @@ export class Platform extends pulumi.ComponentResource {
                     sshAuthorizedKeys: c.machines.sshAuthorizedKeys,
                     controlPlaneGroup: spec.machines.some((m) => m.role === "control-plane" && m.backend === "openstack"),
                     environment: c.environment,
+                    controlPlaneAddressPairs: openstackAddressPairs(spec),
                 },
                 child,
             );
