@@ -1,17 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Cluster, ClusterSecrets, clusterBootstrap, firstControlPlane } from "../cluster";
+import { AddonCredentials, Cluster, ClusterSecrets, clusterBootstrap, firstControlPlane, renderOpenStackCloudConf } from "../cluster";
 import { BootstrapIdentity, BootstrapPart, renderBootstrapScript, renderUserData } from "../engine/bootstrap";
 import { engineParts } from "../engine/engines";
 import { Backends, Bootstrap, Machine, MachinePool, MachineSpec, OpenStackFoundation, platformPorts, SubnetInfo, VsphereFoundation } from "../machines";
 import { Harbor, issueRegistryTls, RegistryEndpoint, RegistryTls, StandaloneRegistry } from "../registry";
-import { PlatformSpec } from "./config";
+import { etcdSnapshotsToS3, openstackCloudIntegration, PlatformSpec, SecretName } from "./config";
 import { nodeClusterSettings, nodeEngine, nodeRegistry, registryWired } from "./wiring";
 
-/** Secrets from their own config keys; each stays a Pulumi secret. */
-export interface PlatformSecrets {
-    vspherePassword?: pulumi.Input<string>;
-    sshPrivateKey?: pulumi.Input<string>;
-}
+/** Secrets from their own config keys (SECRET_KEYS); each stays a Pulumi secret. */
+export type PlatformSecrets = Partial<Record<SecretName, pulumi.Input<string>>>;
 
 export interface PlatformArgs {
     /** The validated stack config (parsePlatform). */
@@ -30,6 +27,30 @@ export interface InventoryEntry {
 /** The registry's port (for firewall rules): the same endpoint the nodes are wired to. */
 export function registryPort(spec: PlatformSpec): number | undefined {
     return nodeRegistry(spec, "")?.port;
+}
+
+/**
+ * What the add-ons log in with, from the secret keys (validate names any that is missing):
+ * vCenter for the vSphere CPI/CSI, the OpenStack application credential as `cloud.conf`, the S3
+ * keys of etcd snapshots. Every credential, and every text holding one, is a Pulumi secret.
+ */
+export function addonCredentials(spec: PlatformSpec, used: Set<string>, secrets: PlatformSecrets): AddonCredentials {
+    const c = spec.config;
+    const secret = (name: SecretName) => pulumi.secret(pulumi.output(secrets[name] ?? ""));
+    const out: AddonCredentials = {};
+    const vs = c.backends.vsphere;
+    if (vs && used.has("vsphere")) out.vsphere = { server: vs.server, datacenter: vs.datacenter, user: vs.user, password: secret("vspherePassword"), insecure: vs.allowUnverifiedSsl };
+    const os = c.backends.openstack;
+    if (os?.authUrl !== undefined && openstackCloudIntegration(c)) {
+        const authUrl = os.authUrl;
+        out.openstackCloudConf = pulumi.secret(
+            pulumi.all([secret("openstackApplicationCredentialId"), secret("openstackApplicationCredentialSecret")]).apply(([id, key]) =>
+                renderOpenStackCloudConf({ authUrl, region: os.region, applicationCredentialId: id, applicationCredentialSecret: key }),
+            ),
+        );
+    }
+    if (etcdSnapshotsToS3(c)) out.etcdSnapshotS3 = { accessKeyId: secret("etcdSnapshotS3AccessKeyId"), secretAccessKey: secret("etcdSnapshotS3SecretAccessKey") };
+    return out;
 }
 
 /**
@@ -114,7 +135,6 @@ export class Platform extends pulumi.ComponentResource {
         });
 
         if (settings && secrets) {
-            const vs = c.backends.vsphere;
             this.cluster = new Cluster(
                 name,
                 {
@@ -125,9 +145,7 @@ export class Platform extends pulumi.ComponentResource {
                     firstControlPlane: first,
                     nodeCidr: spec.ipPlan.cidr,
                     loadBalancerRange: spec.ipPlan.loadBalancerRange,
-                    credentials: vs && used.has("vsphere")
-                        ? { vsphere: { server: vs.server, datacenter: vs.datacenter, user: vs.user, password: pulumi.secret(args.secrets?.vspherePassword ?? ""), insecure: vs.allowUnverifiedSsl } }
-                        : undefined,
+                    credentials: addonCredentials(spec, used, args.secrets ?? {}),
                 },
                 child,
             );
