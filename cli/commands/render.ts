@@ -44,7 +44,10 @@ const WIRING_PLACEHOLDERS: Record<string, string> = {
  * components/platform/wiring.ts), with placeholders for the registry's CA and password.
  */
 export function engineInputs(spec: PlatformSpec): { engine: EngineConfig; engineOptions: EngineOptions } {
-    const endpoint = nodeRegistry(spec, placeholder("registry-ca"));
+    const harbor = spec.config.registry.harbor;
+    // A provided Harbor CA is known now (stack config); a generated one only at deploy time.
+    const ca = spec.config.registry.mode === "harbor" && harbor.tls === "provided" && harbor.caCertificate !== undefined ? harbor.caCertificate : placeholder("registry-ca");
+    const endpoint = nodeRegistry(spec, ca);
     const auth = endpoint?.mode === "standalone" ? { authority: endpoint.authority, username: DEFAULT_REGISTRY_USER, password: placeholder("registry-password") } : undefined;
     return nodeEngine(spec, endpoint ? { caPem: endpoint.caPem, auth } : undefined);
 }

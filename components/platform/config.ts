@@ -24,6 +24,8 @@ export const SECRET_KEYS = {
     openstackApplicationCredentialSecret: "groundwork:openstackApplicationCredentialSecret",
     etcdSnapshotS3AccessKeyId: "groundwork:etcdSnapshotS3AccessKeyId",
     etcdSnapshotS3SecretAccessKey: "groundwork:etcdSnapshotS3SecretAccessKey",
+    registryTlsCert: "groundwork:registryTlsCert",
+    registryTlsKey: "groundwork:registryTlsKey",
 } as const;
 export type SecretName = keyof typeof SECRET_KEYS;
 
@@ -108,6 +110,17 @@ function credentialChecks(c: PlatformConfig, secrets: ReadonlySet<SecretName>, p
         for (const name of ["openstackApplicationCredentialId", "openstackApplicationCredentialSecret"] as const) {
             if (!secrets.has(name)) p("cluster.addons.cloudIntegration", `needs the secret ${SECRET_KEYS[name]}: ${why}; ${setIt(name)}`);
         }
+    }
+    const harbor = c.registry.harbor;
+    // Harbor is built (and needs its certificate) only when the stack goes past machines.
+    if (c.registry.mode === "harbor" && harbor.tls === "provided" && c.upTo === "all") {
+        if (harbor.caCertificate === undefined) p("registry.harbor.caCertificate", `is required when registry.harbor.tls is provided: the CA that signed ${SECRET_KEYS.registryTlsCert}, which every node trusts`);
+        const what = { registryTlsCert: "Harbor's server certificate (PEM) for registry.hostname", registryTlsKey: "its private key (PEM)" } as const;
+        for (const name of ["registryTlsCert", "registryTlsKey"] as const) {
+            if (!secrets.has(name)) p("registry.harbor.tls", `is provided: needs the secret ${SECRET_KEYS[name]}, ${what[name]}; ${setIt(name)}`);
+        }
+    } else if (harbor.caCertificate !== undefined && harbor.tls !== "provided") {
+        p("registry.harbor.caCertificate", `is used only when registry.harbor.tls is provided (with ${harbor.tls}, groundwork makes the CA)`);
     }
     if (etcdSnapshotsToS3(c)) {
         for (const name of ["etcdSnapshotS3AccessKeyId", "etcdSnapshotS3SecretAccessKey"] as const) {

@@ -53,6 +53,11 @@ export function addonCredentials(spec: PlatformSpec, used: Set<string>, secrets:
     return out;
 }
 
+/** Harbor's TLS from the user (registry.harbor.tls: provided): the config's CA, the secret keys' certificate and key. */
+export function providedRegistryTls(caPem: string, secrets: PlatformSecrets): RegistryTls {
+    return { caPem: pulumi.output(caPem), certPem: pulumi.secret(pulumi.output(secrets.registryTlsCert ?? "")), keyPem: pulumi.secret(pulumi.output(secrets.registryTlsKey ?? "")) };
+}
+
 /**
  * Neutron allowed address pairs of OpenStack control-plane ports: the kube-vip VIP when the
  * cluster is built with kube-vip. Pod addresses need none: on OpenStack the CNI encapsulates
@@ -98,7 +103,7 @@ export class Platform extends pulumi.ComponentResource {
         const backends = this.foundations(name, args, subnet, used);
 
         // Registry first: its CA and endpoint go into every node's engine configuration.
-        const reg = this.planRegistry(name, spec, full);
+        const reg = this.planRegistry(name, spec, args.secrets ?? {});
         // A standalone registry answers only with htpasswd auth: its generated password goes into
         // every node's containerd config.toml, so the engine parts (and every bootstrap) are secret.
         const engineP: pulumi.Output<BootstrapPart[]> = pulumi.all([reg.endpoint?.caPem, reg.standalone?.password]).apply(([caPem, password]) => {
@@ -190,7 +195,7 @@ export class Platform extends pulumi.ComponentResource {
         return backends;
     }
 
-    private planRegistry(name: string, spec: PlatformSpec, full: boolean): RegistryPlan {
+    private planRegistry(name: string, spec: PlatformSpec, secrets: PlatformSecrets): RegistryPlan {
         const c = spec.config;
         switch (c.registry.mode) {
             case "none":
@@ -203,7 +208,7 @@ export class Platform extends pulumi.ComponentResource {
             case "harbor": {
                 // Harbor runs on the cluster, but nodes must trust its CA from their first boot: issue it now.
                 if (!registryWired(spec)) return {};
-                const harborTls = issueRegistryTls(`${name}-harbor-tls`, [c.registry.hostname!], this);
+                const harborTls = c.registry.harbor.tls === "provided" ? providedRegistryTls(c.registry.harbor.caCertificate!, secrets) : issueRegistryTls(`${name}-harbor-tls`, [c.registry.hostname!], this);
                 return { harborTls, endpoint: nodeRegistry(spec, harborTls.caPem) };
             }
         }
