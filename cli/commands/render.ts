@@ -2,13 +2,14 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { UsageError, parseFlags } from "../args";
-import { EXIT, specOrExit, STACK_FLAGS } from "../common";
+import { EXIT, reportProblems, specOrExit, STACK_FLAGS } from "../common";
+import { userDataProblems } from "../userdata-size";
 import { BootstrapIdentity, BootstrapPart, placeholder, placeholdersIn, renderBootstrapScript, renderUserData } from "../../components/engine/bootstrap";
 import { EngineConfig } from "../../components/engine/config";
 import { EngineOptions, engineModule, engineParts, enginePackages } from "../../components/engine/engines";
 import { sandboxImage } from "../../components/engine/render-containerd";
 import { MachineSpec, PlatformSpec } from "../../components/platform/config";
-import { clusterParts, firstControlPlane } from "../../components/cluster";
+import { clusterParts, firstControlPlane } from "../../components/cluster/parts";
 import { nodeClusterSettings, nodeEngine, nodeRegistry } from "../../components/platform/wiring";
 import { DEFAULT_REGISTRY_USER, STANDALONE_PLACEHOLDERS, standaloneRenderParts } from "../../components/registry/render-standalone";
 
@@ -43,7 +44,10 @@ const WIRING_PLACEHOLDERS: Record<string, string> = {
  * components/platform/wiring.ts), with placeholders for the registry's CA and password.
  */
 export function engineInputs(spec: PlatformSpec): { engine: EngineConfig; engineOptions: EngineOptions } {
-    const endpoint = nodeRegistry(spec, placeholder("registry-ca"));
+    const harbor = spec.config.registry.harbor;
+    // A provided Harbor CA is known now (stack config); a generated one only at deploy time.
+    const ca = spec.config.registry.mode === "harbor" && harbor.tls === "provided" && harbor.caCertificate !== undefined ? harbor.caCertificate : placeholder("registry-ca");
+    const endpoint = nodeRegistry(spec, ca);
     const auth = endpoint?.mode === "standalone" ? { authority: endpoint.authority, username: DEFAULT_REGISTRY_USER, password: placeholder("registry-password") } : undefined;
     return nodeEngine(spec, endpoint ? { caPem: endpoint.caPem, auth } : undefined);
 }
@@ -186,6 +190,8 @@ export async function run(argv: string[]): Promise<number> {
     const r = specOrExit(flags);
     if (typeof r === "number") return r;
     const rendered = renderStack(r.spec);
+    const tooLarge = userDataProblems(r.spec, rendered);
+    if (tooLarge.length > 0) return reportProblems({ ...r.stack, problems: tooLarge });
     writeRendered(out, rendered);
     const scripts = [...rendered.files.keys()].filter((k) => k.endsWith("/bootstrap.sh")).length;
     const placeholders = Object.keys((rendered.plan.placeholders as Record<string, string>) ?? {});

@@ -4,6 +4,9 @@ import { ClusterConfig } from "./config";
 import { SNAPSHOT_NAMESPACE, SNAPSHOT_S3_SECRET, SNAPSHOT_SCRIPT, snapshotCronJobSpec } from "./etcd-snapshot";
 import { AddonChart, chartPin, selectedCharts } from "./versions";
 
+/** The Secret (in kube-system, key `cloud.conf`) both OpenStack charts read: their `secret.name`. */
+export const OPENSTACK_CLOUD_CONFIG_SECRET = "cloud-config";
+
 /** Credentials the cloud integrations and snapshots need; each is a Pulumi secret. */
 export interface AddonCredentials {
     /** OpenStack `cloud.conf` for the CCM and Cinder CSI. Defaults to an existing Secret `cloud-config` in kube-system. */
@@ -36,17 +39,31 @@ export function chartSource(config: ClusterConfig, which: AddonChart): { chart: 
     return { chart: pin.chart, version: pin.version, repositoryOpts: { repo: repo ?? pin.repo } };
 }
 
-/** Helm values per chart (pure; credentials are referenced by Secret name, never inlined here). */
-export function chartValues(config: ClusterConfig, which: AddonChart, clusterName: string): Record<string, unknown> {
+/**
+ * Calico's encapsulation: always VXLAN when a node is on OpenStack, whose port security drops
+ * any packet whose source is not the port's own address (a natively routed pod address);
+ * VXLAN only across subnets otherwise (plain L2 passes pod addresses).
+ */
+export function calicoEncapsulation(backends: Iterable<string>): "VXLAN" | "VXLANCrossSubnet" {
+    return new Set(backends).has("openstack") ? "VXLAN" : "VXLANCrossSubnet";
+}
+
+/**
+ * Helm values per chart (pure; credentials are referenced by Secret name, never inlined here).
+ * `backends` are the cluster's machine backends (they decide Calico's encapsulation). Cilium
+ * always tunnels over VXLAN (UDP 8472, its chart's default made explicit), so no pod address
+ * leaves a node's port unencapsulated on any backend.
+ */
+export function chartValues(config: ClusterConfig, which: AddonChart, clusterName: string, backends: Iterable<string> = []): Record<string, unknown> {
     switch (which) {
         case "calico":
-            return { installation: { calicoNetwork: { ipPools: [{ cidr: config.podCidr, encapsulation: "VXLANCrossSubnet", natOutgoing: "Enabled", nodeSelector: "all()" }] } } };
+            return { installation: { calicoNetwork: { ipPools: [{ cidr: config.podCidr, encapsulation: calicoEncapsulation(backends), natOutgoing: "Enabled", nodeSelector: "all()" }] } } };
         case "cilium":
-            return { ipam: { mode: "cluster-pool", operator: { clusterPoolIPv4PodCIDRList: [config.podCidr] } }, kubeProxyReplacement: false, hubble: { enabled: false } };
+            return { ipam: { mode: "cluster-pool", operator: { clusterPoolIPv4PodCIDRList: [config.podCidr] } }, routingMode: "tunnel", tunnelProtocol: "vxlan", kubeProxyReplacement: false, hubble: { enabled: false } };
         case "openstackCcm":
-            return { secret: { enabled: true, create: false, name: "cloud-config" }, cluster: { name: clusterName } };
+            return { secret: { enabled: true, create: false, name: OPENSTACK_CLOUD_CONFIG_SECRET }, cluster: { name: clusterName } };
         case "cinderCsi":
-            return { secret: { enabled: true, create: false, name: "cloud-config" }, clusterID: clusterName };
+            return { secret: { enabled: true, create: false, name: OPENSTACK_CLOUD_CONFIG_SECRET, filename: "cloud.conf" }, clusterID: clusterName };
         case "vsphereCpi":
             return { config: { enabled: false }, secret: { name: "vsphere-cpi-config" } };
         case "vsphereCsi":
@@ -60,9 +77,38 @@ export function chartValues(config: ClusterConfig, which: AddonChart, clusterNam
     }
 }
 
+/** A gcfg (INI) quoted value, as the cloud providers' config readers parse it. */
+function gcfgQuote(s: string): string {
+    return `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+}
+
+/** What the OpenStack cloud controller and Cinder CSI log in with: a Keystone application credential. */
+export interface OpenStackCloudCredentials {
+    authUrl: string;
+    /** Defaults to none (the catalog's only region). */
+    region?: string;
+    applicationCredentialId: string;
+    applicationCredentialSecret: string;
+}
+
+/**
+ * `cloud.conf` for the OpenStack cloud controller and Cinder CSI (both read the key `cloud.conf`
+ * of the Secret `cloud-config`); the credential makes the whole text a secret.
+ */
+export function renderOpenStackCloudConf(o: OpenStackCloudCredentials): string {
+    return [
+        "[Global]",
+        `auth-url = ${gcfgQuote(o.authUrl)}`,
+        `application-credential-id = ${gcfgQuote(o.applicationCredentialId)}`,
+        `application-credential-secret = ${gcfgQuote(o.applicationCredentialSecret)}`,
+        ...(o.region === undefined ? [] : [`region = ${gcfgQuote(o.region)}`]),
+        "",
+    ].join("\n");
+}
+
 /** vSphere's INI for the CSI driver; the password makes the whole text a secret. */
 export function renderVsphereConf(v: { server: string; datacenter: string; user: string; password: string; insecure: boolean }, clusterName: string): string {
-    const q = (s: string) => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+    const q = gcfgQuote;
     return [
         "[Global]",
         `cluster-id = ${q(clusterName)}`,
@@ -92,7 +138,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
 
         const needs: Record<string, pulumi.Resource[]> = {};
         if (charts.includes("openstackCcm") && creds.openstackCloudConf !== undefined) {
-            const s = kubeSystemSecret("openstack-cloud-config", "cloud-config", { "cloud.conf": creds.openstackCloudConf });
+            const s = kubeSystemSecret("openstack-cloud-config", OPENSTACK_CLOUD_CONFIG_SECRET, { "cloud.conf": creds.openstackCloudConf });
             needs.openstackCcm = needs.cinderCsi = [s];
         }
         if (charts.includes("vsphereCpi")) {
@@ -113,7 +159,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
             const src = chartSource(c, which);
             this.releases[which] = new k8s.helm.v3.Release(
                 `${name}-${which}`,
-                { name: pin.chart, namespace: pin.namespace, createNamespace: pin.namespace !== "kube-system" && which !== "vsphereCsi", ...src, values: chartValues(c, which, args.clusterName), timeout: 900 },
+                { name: pin.chart, namespace: pin.namespace, createNamespace: pin.namespace !== "kube-system" && which !== "vsphereCsi", ...src, values: chartValues(c, which, args.clusterName, args.backends), timeout: 900 },
                 { ...child, dependsOn: needs[which] ?? [] },
             );
         }

@@ -1,7 +1,7 @@
 import { BootstrapFile, BootstrapPart } from "./bootstrap";
 import { DEFAULT_ENGINE_PACKAGES, EngineConfig, EngineKind } from "./config";
 import { packagesPart, pinnedPackages } from "./render-apt";
-import { CONTAINERD_CONFIG, CONTAINERD_SOCKET, containerdFiles, RegistryAuth, staleCertsDCleanup } from "./render-containerd";
+import { CONTAINERD_CONFIG, CONTAINERD_SOCKET, containerdFiles, RegistryAuth, staleCertsDCleanup, staleContainerdCaCopies } from "./render-containerd";
 import { DOCKER_DAEMON_JSON, dockerFiles } from "./render-docker";
 import { CA_DIR, hostPrepPart, proxyDropIn, trustPart } from "./render-host";
 
@@ -137,7 +137,7 @@ export function engineParts(config: EngineConfig, opts: EngineOptions = {}): Boo
         hostPrepPart(),
         // Before the packages: an HTTPS mirror signed by the private CA must already be trusted.
         trustPart(config),
-        { name: "engine/config", files, absent: staleFiles(files), script: staleCertsDCleanup(config) },
+        { name: "engine/config", files, absent: [...staleFiles(files), ...staleContainerdCaCopies(config)], script: staleCertsDCleanup(config) },
         packagesPart(config, mod.defaultPackages),
         servicePart(config),
     ];

@@ -1,6 +1,6 @@
 import { BootstrapFile } from "./bootstrap";
 import { EngineConfig } from "./config";
-import { caBundle } from "./render-host";
+import { trustedCaPaths } from "./render-host";
 
 export const CONTAINERD_CONFIG = "/etc/containerd/config.toml";
 /** containerd's per-registry host configuration folder (`config_path`). */
@@ -102,37 +102,35 @@ export function registryHosts(config: EngineConfig): RegistryHostConfig[] {
 /**
  * `/etc/containerd/certs.d/<host>/hosts.toml`: the mirrors first (pull and resolve only), then
  * the upstream server. An endpoint with a path (Harbor's `/v2/<project>`) is used as written
- * (`override_path`). HTTPS endpoints trust the private CA bundle when one is configured.
+ * (`override_path`). HTTPS endpoints trust the private CAs, named by their files in the OS trust
+ * store (`caPaths`): each CA is written once per machine, never copied per registry host.
  */
-export function renderHostsToml(entry: RegistryHostConfig, caPath?: string): string {
+export function renderHostsToml(entry: RegistryHostConfig, caPaths: string[] = []): string {
     const server = upstreamServer(entry.host, entry.insecure);
+    const ca = caPaths.length === 0 ? undefined : caPaths.length === 1 ? toml(caPaths[0]) : `[${caPaths.map(toml).join(", ")}]`;
     const lines = [HEADER, `server = ${toml(server)}`];
-    if (caPath !== undefined && server.startsWith("https:")) lines.push(`ca = ${toml(caPath)}`);
+    if (ca !== undefined && server.startsWith("https:")) lines.push(`ca = ${ca}`);
     for (const ep of entry.endpoints) {
         const u = new URL(ep);
         lines.push("", `[host.${toml(ep)}]`, '  capabilities = ["pull", "resolve"]');
         if (u.pathname !== "/" && u.pathname !== "") lines.push("  override_path = true");
-        if (caPath !== undefined && u.protocol === "https:") lines.push(`  ca = ${toml(caPath)}`);
+        if (ca !== undefined && u.protocol === "https:") lines.push(`  ca = ${ca}`);
     }
     if (entry.insecure) lines.push("", `[host.${toml(server)}]`, '  capabilities = ["pull", "resolve", "push"]');
     return lines.join("\n") + "\n";
 }
 
-/**
- * config.toml (0600 when it holds the registry credential, 0644 otherwise), and per registry
- * host its hosts.toml and (with private CAs) ca.crt.
- */
+/** config.toml (0600 when it holds the registry credential, 0644 otherwise) and per registry host its hosts.toml. */
 export function containerdFiles(config: EngineConfig, imageRepository?: string, auth?: RegistryAuth): BootstrapFile[] {
-    const bundle = caBundle(config);
+    const caPaths = trustedCaPaths(config);
     const files: BootstrapFile[] = [{ path: CONTAINERD_CONFIG, content: renderContainerdConfig(config, imageRepository, auth), mode: auth === undefined ? "0644" : "0600" }];
-    for (const entry of registryHosts(config)) {
-        const caPath = bundle === undefined ? undefined : `${CERTS_D}/${entry.host}/ca.crt`;
-        const hostsToml = renderHostsToml(entry, caPath);
-        files.push({ path: `${CERTS_D}/${entry.host}/hosts.toml`, content: hostsToml });
-        // Only a host that talks TLS somewhere refers to the bundle (a plain-HTTP registry does not).
-        if (caPath !== undefined && bundle !== undefined && hostsToml.includes(caPath)) files.push({ path: caPath, content: bundle });
-    }
+    for (const entry of registryHosts(config)) files.push({ path: `${CERTS_D}/${entry.host}/hosts.toml`, content: renderHostsToml(entry, caPaths) });
     return files;
+}
+
+/** Per-host CA copies earlier versions wrote into folders groundwork owns (its hosts.toml is there): made absent. */
+export function staleContainerdCaCopies(config: EngineConfig): string[] {
+    return registryHosts(config).map((e) => `${CERTS_D}/${e.host}/ca.crt`);
 }
 
 /**

@@ -56,10 +56,12 @@ export function caFileName(pem: string): string {
     return `groundwork-${createHash("sha256").update(pem.trim(), "utf8").digest("hex").slice(0, 12)}.crt`;
 }
 
-/** All private CAs as one PEM bundle (for `ca = …` in hosts.toml and docker's certs.d). */
-export function caBundle(config: EngineConfig): string | undefined {
-    if (config.caCertificates.length === 0) return undefined;
-    return config.caCertificates.map((c) => c.trim() + "\n").join("");
+/**
+ * Where each private CA lives on the machine: its one file in the OS trust store, which
+ * containerd's hosts.toml names directly (docker reads the OS trust store itself).
+ */
+export function trustedCaPaths(config: EngineConfig): string[] {
+    return config.caCertificates.map((pem) => `${CA_DIR}/${caFileName(pem)}`);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { cidr, count, dnsLabel, hostName, ipv4, labelKey, labelValue } from "../kit/zod-kit";
+import { cidr, count, dnsLabel, hostName, ipv4, labelKey, labelValue, url } from "../kit/zod-kit";
 
 export const backends = ["openstack", "vsphere", "baremetal"] as const;
 export type BackendKind = (typeof backends)[number];
@@ -76,6 +76,14 @@ export const openstackBackend = z
         adminCidrs: z.array(cidr).default([]),
         /** Control-plane server group policy. Defaults to anti-affinity. */
         serverGroupPolicy: z.enum(["anti-affinity", "soft-anti-affinity"]).default("anti-affinity"),
+        /**
+         * Keystone URL the OpenStack cloud controller and Cinder CSI log in at (with the
+         * application credential from the secret keys). Required when cloud integration runs.
+         */
+        authUrl: url().optional(),
+        /** Region of the cloud's catalog. Defaults to none (the catalog's only region). */
+        region: z.string().min(1).optional(),
+        applicationCredentialSecret: z.never({ invalid_type_error: `${SECRET_HINT}; use \`pulumi config set --secret groundwork:openstackApplicationCredentialSecret\`` }).optional(),
     })
     .strict();
 

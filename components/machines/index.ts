@@ -6,3 +6,4 @@ export * from "./vsphere";
 export * from "./vsphere-binding";
 export * from "./baremetal";
 export * from "./pool";
+export * from "./userdata-limits";

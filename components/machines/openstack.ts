@@ -17,6 +17,12 @@ export interface OpenStackFoundationArgs {
     controlPlaneGroup?: boolean;
     /** Environment marker put on every server's metadata (read by the policy pack). Defaults to none. */
     environment?: string;
+    /**
+     * Addresses control-plane ports may also send and receive from (Neutron allowed address
+     * pairs): the kube-vip VIP, which moves between control planes. Port security stays on and
+     * drops everything else not on the port's fixed IP. Defaults to none.
+     */
+    controlPlaneAddressPairs?: string[];
 }
 
 /**
@@ -31,12 +37,14 @@ export class OpenStackFoundation extends pulumi.ComponentResource {
     public readonly keyPairName?: pulumi.Output<string>;
     public readonly backend: OpenStackBackendConfig;
     public readonly environment?: string;
+    public readonly controlPlaneAddressPairs: string[];
 
     constructor(name: string, args: OpenStackFoundationArgs, opts?: pulumi.ComponentResourceOptions) {
         super("groundwork:machines:OpenStackFoundation", name, {}, opts);
         const b = args.backend;
         this.backend = b;
         this.environment = args.environment;
+        this.controlPlaneAddressPairs = [...(args.controlPlaneAddressPairs ?? [])];
         const child = { parent: this };
         if (b.network.create) {
             const net = new openstack.networking.Network(`${name}-network`, { name: b.network.name, adminStateUp: true }, child);
@@ -100,9 +108,18 @@ export class OpenStackMachine extends pulumi.ComponentResource {
         const { spec, foundation: f } = args;
         const b = f.backend;
         const child = { parent: this };
+        const pairs = spec.role === "control-plane" ? f.controlPlaneAddressPairs : [];
         const port = new openstack.networking.Port(
             `${name}-port`,
-            { name: spec.name, networkId: f.networkId, fixedIps: [{ subnetId: f.subnetId, ipAddress: spec.address }], securityGroupIds: [f.securityGroupId], adminStateUp: true },
+            {
+                name: spec.name,
+                networkId: f.networkId,
+                fixedIps: [{ subnetId: f.subnetId, ipAddress: spec.address }],
+                securityGroupIds: [f.securityGroupId],
+                adminStateUp: true,
+                // Port security drops any address not on the port; the VIP kube-vip moves here is allowed by name.
+                ...(pairs.length > 0 ? { allowedAddressPairs: pairs.map((ipAddress) => ({ ipAddress })) } : {}),
+            },
             child,
         );
         const controlPlane = spec.role === "control-plane" && f.serverGroupId !== undefined;

@@ -20,6 +20,12 @@ export const PLATFORM_KEY = "groundwork:platform";
 export const SECRET_KEYS = {
     vspherePassword: "groundwork:vspherePassword",
     sshPrivateKey: "groundwork:sshPrivateKey",
+    openstackApplicationCredentialId: "groundwork:openstackApplicationCredentialId",
+    openstackApplicationCredentialSecret: "groundwork:openstackApplicationCredentialSecret",
+    etcdSnapshotS3AccessKeyId: "groundwork:etcdSnapshotS3AccessKeyId",
+    etcdSnapshotS3SecretAccessKey: "groundwork:etcdSnapshotS3SecretAccessKey",
+    registryTlsCert: "groundwork:registryTlsCert",
+    registryTlsKey: "groundwork:registryTlsKey",
 } as const;
 export type SecretName = keyof typeof SECRET_KEYS;
 
@@ -81,6 +87,48 @@ function expandGroup(prefix: string, groupKey: string, role: MachineRole, path: 
     return out;
 }
 
+/** Whether the OpenStack cloud controller and Cinder CSI run: the cluster is built, with integration on and OpenStack nodes. */
+export function openstackCloudIntegration(c: PlatformConfig): boolean {
+    const nodes = [c.machines.controlPlane, ...Object.values(c.machines.workers)];
+    return c.upTo === "all" && c.cluster.addons.cloudIntegration && nodes.some((g) => g.backend === "openstack");
+}
+
+/** Whether etcd snapshots go to S3 (and need its keys). */
+export function etcdSnapshotsToS3(c: PlatformConfig): boolean {
+    const s = c.cluster.addons.etcdSnapshots;
+    return c.upTo === "all" && s.enabled && s.target.kind === "s3";
+}
+
+/** The credentials the add-ons log in with: each a secret key, named when missing. */
+function credentialChecks(c: PlatformConfig, secrets: ReadonlySet<SecretName>, p: (path: string, message: string) => void) {
+    const setIt = (name: SecretName) => `set it with \`pulumi config set --secret ${SECRET_KEYS[name]}\``;
+    if (openstackCloudIntegration(c)) {
+        const why = "the OpenStack cloud controller and Cinder CSI log in with it (or set cluster.addons.cloudIntegration: false)";
+        if (c.backends.openstack !== undefined && c.backends.openstack.authUrl === undefined) {
+            p("backends.openstack.authUrl", `is required when cluster.addons.cloudIntegration is on: ${why.replace(" with it", " there")}`);
+        }
+        for (const name of ["openstackApplicationCredentialId", "openstackApplicationCredentialSecret"] as const) {
+            if (!secrets.has(name)) p("cluster.addons.cloudIntegration", `needs the secret ${SECRET_KEYS[name]}: ${why}; ${setIt(name)}`);
+        }
+    }
+    const harbor = c.registry.harbor;
+    // Harbor is built (and needs its certificate) only when the stack goes past machines.
+    if (c.registry.mode === "harbor" && harbor.tls === "provided" && c.upTo === "all") {
+        if (harbor.caCertificate === undefined) p("registry.harbor.caCertificate", `is required when registry.harbor.tls is provided: the CA that signed ${SECRET_KEYS.registryTlsCert}, which every node trusts`);
+        const what = { registryTlsCert: "Harbor's server certificate (PEM) for registry.hostname", registryTlsKey: "its private key (PEM)" } as const;
+        for (const name of ["registryTlsCert", "registryTlsKey"] as const) {
+            if (!secrets.has(name)) p("registry.harbor.tls", `is provided: needs the secret ${SECRET_KEYS[name]}, ${what[name]}; ${setIt(name)}`);
+        }
+    } else if (harbor.caCertificate !== undefined && harbor.tls !== "provided") {
+        p("registry.harbor.caCertificate", `is used only when registry.harbor.tls is provided (with ${harbor.tls}, groundwork makes the CA)`);
+    }
+    if (etcdSnapshotsToS3(c)) {
+        for (const name of ["etcdSnapshotS3AccessKeyId", "etcdSnapshotS3SecretAccessKey"] as const) {
+            if (!secrets.has(name)) p("cluster.addons.etcdSnapshots.target", `needs the secret ${SECRET_KEYS[name]}: the snapshot job writes to the bucket with it; ${setIt(name)}`);
+        }
+    }
+}
+
 /** Cross-field rules the schema alone cannot express. */
 function crossCheck(c: PlatformConfig, secrets: ReadonlySet<SecretName>, problems: Problem[]) {
     const p = (path: string, message: string) => problems.push({ path: `platform.${path}`, message });
@@ -103,6 +151,7 @@ function crossCheck(c: PlatformConfig, secrets: ReadonlySet<SecretName>, problem
     if (used.has("baremetal") && !secrets.has("sshPrivateKey")) {
         p("backends.baremetal", `needs the secret ${SECRET_KEYS.sshPrivateKey}; set it with \`pulumi config set --secret ${SECRET_KEYS.sshPrivateKey} < key\``);
     }
+    credentialChecks(c, secrets, p);
     for (const [key, g] of groups) {
         if (g.flavor !== undefined && g.backend !== "openstack") p(`${key}.flavor`, `applies to backend openstack only, not ${g.backend}`);
         for (const k of ["cpus", "memoryMiB", "diskGiB"] as const) {

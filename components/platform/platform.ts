@@ -1,17 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Cluster, ClusterSecrets, clusterBootstrap, firstControlPlane } from "../cluster";
+import { AddonCredentials, Cluster, ClusterSecrets, clusterBootstrap, firstControlPlane, renderOpenStackCloudConf } from "../cluster";
 import { BootstrapIdentity, BootstrapPart, renderBootstrapScript, renderUserData } from "../engine/bootstrap";
 import { engineParts } from "../engine/engines";
 import { Backends, Bootstrap, Machine, MachinePool, MachineSpec, OpenStackFoundation, platformPorts, SubnetInfo, VsphereFoundation } from "../machines";
 import { Harbor, issueRegistryTls, RegistryEndpoint, RegistryTls, StandaloneRegistry } from "../registry";
-import { PlatformSpec } from "./config";
+import { etcdSnapshotsToS3, openstackCloudIntegration, PlatformSpec, SecretName } from "./config";
 import { nodeClusterSettings, nodeEngine, nodeRegistry, registryWired } from "./wiring";
 
-/** Secrets from their own config keys; each stays a Pulumi secret. */
-export interface PlatformSecrets {
-    vspherePassword?: pulumi.Input<string>;
-    sshPrivateKey?: pulumi.Input<string>;
-}
+/** Secrets from their own config keys (SECRET_KEYS); each stays a Pulumi secret. */
+export type PlatformSecrets = Partial<Record<SecretName, pulumi.Input<string>>>;
 
 export interface PlatformArgs {
     /** The validated stack config (parsePlatform). */
@@ -30,6 +27,46 @@ export interface InventoryEntry {
 /** The registry's port (for firewall rules): the same endpoint the nodes are wired to. */
 export function registryPort(spec: PlatformSpec): number | undefined {
     return nodeRegistry(spec, "")?.port;
+}
+
+/**
+ * What the add-ons log in with, from the secret keys (validate names any that is missing):
+ * vCenter for the vSphere CPI/CSI, the OpenStack application credential as `cloud.conf`, the S3
+ * keys of etcd snapshots. Every credential, and every text holding one, is a Pulumi secret.
+ */
+export function addonCredentials(spec: PlatformSpec, used: Set<string>, secrets: PlatformSecrets): AddonCredentials {
+    const c = spec.config;
+    const secret = (name: SecretName) => pulumi.secret(pulumi.output(secrets[name] ?? ""));
+    const out: AddonCredentials = {};
+    const vs = c.backends.vsphere;
+    if (vs && used.has("vsphere")) out.vsphere = { server: vs.server, datacenter: vs.datacenter, user: vs.user, password: secret("vspherePassword"), insecure: vs.allowUnverifiedSsl };
+    const os = c.backends.openstack;
+    if (os?.authUrl !== undefined && openstackCloudIntegration(c)) {
+        const authUrl = os.authUrl;
+        out.openstackCloudConf = pulumi.secret(
+            pulumi.all([secret("openstackApplicationCredentialId"), secret("openstackApplicationCredentialSecret")]).apply(([id, key]) =>
+                renderOpenStackCloudConf({ authUrl, region: os.region, applicationCredentialId: id, applicationCredentialSecret: key }),
+            ),
+        );
+    }
+    if (etcdSnapshotsToS3(c)) out.etcdSnapshotS3 = { accessKeyId: secret("etcdSnapshotS3AccessKeyId"), secretAccessKey: secret("etcdSnapshotS3SecretAccessKey") };
+    return out;
+}
+
+/** Harbor's TLS from the user (registry.harbor.tls: provided): the config's CA, the secret keys' certificate and key. */
+export function providedRegistryTls(caPem: string, secrets: PlatformSecrets): RegistryTls {
+    return { caPem: pulumi.output(caPem), certPem: pulumi.secret(pulumi.output(secrets.registryTlsCert ?? "")), keyPem: pulumi.secret(pulumi.output(secrets.registryTlsKey ?? "")) };
+}
+
+/**
+ * Neutron allowed address pairs of OpenStack control-plane ports: the kube-vip VIP when the
+ * cluster is built with kube-vip. Pod addresses need none: on OpenStack the CNI encapsulates
+ * (see chartValues), so only node addresses leave a port.
+ */
+export function openstackAddressPairs(spec: PlatformSpec): string[] {
+    const c = spec.config;
+    const kubeVip = c.upTo === "all" && c.cluster.controlPlaneEndpoint.mode === "kube-vip";
+    return kubeVip && spec.ipPlan.vip !== undefined ? [spec.ipPlan.vip] : [];
 }
 
 /** The registry the nodes use, made before any machine so its CA and endpoint reach every bootstrap. */
@@ -66,7 +103,7 @@ export class Platform extends pulumi.ComponentResource {
         const backends = this.foundations(name, args, subnet, used);
 
         // Registry first: its CA and endpoint go into every node's engine configuration.
-        const reg = this.planRegistry(name, spec, full);
+        const reg = this.planRegistry(name, spec, args.secrets ?? {});
         // A standalone registry answers only with htpasswd auth: its generated password goes into
         // every node's containerd config.toml, so the engine parts (and every bootstrap) are secret.
         const engineP: pulumi.Output<BootstrapPart[]> = pulumi.all([reg.endpoint?.caPem, reg.standalone?.password]).apply(([caPem, password]) => {
@@ -103,7 +140,6 @@ export class Platform extends pulumi.ComponentResource {
         });
 
         if (settings && secrets) {
-            const vs = c.backends.vsphere;
             this.cluster = new Cluster(
                 name,
                 {
@@ -114,9 +150,7 @@ export class Platform extends pulumi.ComponentResource {
                     firstControlPlane: first,
                     nodeCidr: spec.ipPlan.cidr,
                     loadBalancerRange: spec.ipPlan.loadBalancerRange,
-                    credentials: vs && used.has("vsphere")
-                        ? { vsphere: { server: vs.server, datacenter: vs.datacenter, user: vs.user, password: pulumi.secret(args.secrets?.vspherePassword ?? ""), insecure: vs.allowUnverifiedSsl } }
-                        : undefined,
+                    credentials: addonCredentials(spec, used, args.secrets ?? {}),
                 },
                 child,
             );
@@ -147,6 +181,7 @@ export class Platform extends pulumi.ComponentResource {
                     sshAuthorizedKeys: c.machines.sshAuthorizedKeys,
                     controlPlaneGroup: spec.machines.some((m) => m.role === "control-plane" && m.backend === "openstack"),
                     environment: c.environment,
+                    controlPlaneAddressPairs: openstackAddressPairs(spec),
                 },
                 child,
             );
@@ -160,7 +195,7 @@ export class Platform extends pulumi.ComponentResource {
         return backends;
     }
 
-    private planRegistry(name: string, spec: PlatformSpec, full: boolean): RegistryPlan {
+    private planRegistry(name: string, spec: PlatformSpec, secrets: PlatformSecrets): RegistryPlan {
         const c = spec.config;
         switch (c.registry.mode) {
             case "none":
@@ -173,7 +208,7 @@ export class Platform extends pulumi.ComponentResource {
             case "harbor": {
                 // Harbor runs on the cluster, but nodes must trust its CA from their first boot: issue it now.
                 if (!registryWired(spec)) return {};
-                const harborTls = issueRegistryTls(`${name}-harbor-tls`, [c.registry.hostname!], this);
+                const harborTls = c.registry.harbor.tls === "provided" ? providedRegistryTls(c.registry.harbor.caCertificate!, secrets) : issueRegistryTls(`${name}-harbor-tls`, [c.registry.hostname!], this);
                 return { harborTls, endpoint: nodeRegistry(spec, harborTls.caPem) };
             }
         }

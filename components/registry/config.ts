@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { count, dnsLabel, hostName, pinnedVersion, url } from "../kit/zod-kit";
+import { count, dnsLabel, hostName, pem, pinnedVersion, url } from "../kit/zod-kit";
 
 export const registryConfig = z
     .object({
@@ -18,8 +18,14 @@ export const registryConfig = z
                 chartVersion: pinnedVersion.default("1.16.2"),
                 storageClass: z.string().min(1).optional(),
                 storageGiB: count(1).default(50),
-                /** `generated`: a CA made with @pulumi/tls; `provided`: groundwork:registryTlsCert/Key secrets. */
+                /**
+                 * `generated`: a CA made with @pulumi/tls signs Harbor's certificate. `provided`: the
+                 * certificate and key come from the secret keys groundwork:registryTlsCert and
+                 * groundwork:registryTlsKey, and `caCertificate` is the CA that signed it. Defaults to generated.
+                 */
                 tls: z.enum(["generated", "provided"]).default("generated"),
+                /** PEM of the CA that signed the provided certificate (tls: provided only); every node trusts it. */
+                caCertificate: pem.optional(),
             })
             .strict()
             .default({}),

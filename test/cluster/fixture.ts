@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster, ClusterSecrets, clusterBootstrap, clusterSettings, firstControlPlane } from "../../components/cluster";
 import { Backends, BackendKind, Machine, MachinePool, MachineSpec, OpenStackFoundation, platformPorts, VsphereFoundation } from "../../components/machines";
-import { parsePlatform, PlatformSpec, SecretName } from "../../components/platform/config";
+import { parsePlatform, PlatformSpec, SECRET_KEYS, SecretName } from "../../components/platform/config";
 import { recorder } from "../support/mocks";
 
 /** A platform config with `controlPlanes` + `workers` machines, all on one backend. */
@@ -26,7 +26,7 @@ export function rawPlatform(backend: BackendKind, controlPlanes: number, workers
             sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITestKeyTestKeyTestKeyTestKeyTestKey01 test"],
         },
         backends: {
-            openstack: { network: { name: "nodes" }, flavor: "m1.medium", image: "debian-12" },
+            openstack: { network: { name: "nodes" }, flavor: "m1.medium", image: "debian-12", authUrl: "https://keystone.example:5000/v3" },
             vsphere: { server: "vc.example.com", user: "gw@vsphere.local", datacenter: "dc1", computeCluster: "c1", datastore: "ds1", network: "pg-nodes", template: "debian-12" },
             baremetal: {},
         },
@@ -34,8 +34,11 @@ export function rawPlatform(backend: BackendKind, controlPlanes: number, workers
     };
 }
 
+/** Every secret key set, as in a stack whose credentials are all configured. */
+export const ALL_SECRETS: ReadonlySet<SecretName> = new Set(Object.keys(SECRET_KEYS) as SecretName[]);
+
 export function parse(raw: unknown): PlatformSpec {
-    const secrets = new Set<SecretName>(["vspherePassword", "sshPrivateKey"]);
+    const secrets = ALL_SECRETS;
     const { spec, problems } = parsePlatform(raw, secrets);
     if (!spec) throw new Error(problems.map((p) => `${p.path}: ${p.message}`).join("\n"));
     return spec;

@@ -1,13 +1,13 @@
 import * as assert from "assert";
 import { validateCluster } from "../../components/cluster";
-import { parsePlatform, SecretName } from "../../components/platform/config";
-import { parse, rawPlatform } from "./fixture";
+import { parsePlatform } from "../../components/platform/config";
+import { ALL_SECRETS, parse, rawPlatform } from "./fixture";
 
 const config = parse(rawPlatform("openstack", 3, 1)).config.cluster;
 const happy = { config, nodeCidr: "10.20.0.0/24", vip: "10.20.0.10", controlPlanes: 3, backends: ["openstack"] };
 
 function platformProblems(raw: Record<string, any>): string[] {
-    const { problems } = parsePlatform(raw, new Set<SecretName>(["vspherePassword", "sshPrivateKey"]));
+    const { problems } = parsePlatform(raw, ALL_SECRETS);
     return problems.map((p) => `${p.path}: ${p.message}`);
 }
 

@@ -51,18 +51,18 @@ describe("engine: containerd config.toml and hosts.toml", () => {
     });
 
     it("mirrors first (pull/resolve), upstream last; a path endpoint is used as written; the CA for TLS only", () => {
-        const toml = renderHostsToml({ host: "docker.io", endpoints: ["https://harbor.example/v2/dockerhub", "http://plain.example:5000"], insecure: false }, "/etc/containerd/certs.d/docker.io/ca.crt");
+        const toml = renderHostsToml({ host: "docker.io", endpoints: ["https://harbor.example/v2/dockerhub", "http://plain.example:5000"], insecure: false }, ["/usr/local/share/ca-certificates/groundwork/groundwork-0123456789ab.crt"]);
         assert.strictEqual(
             toml,
             [
                 "# groundwork: rendered; do not edit on the machine",
                 'server = "https://registry-1.docker.io"',
-                'ca = "/etc/containerd/certs.d/docker.io/ca.crt"',
+                'ca = "/usr/local/share/ca-certificates/groundwork/groundwork-0123456789ab.crt"',
                 "",
                 '[host."https://harbor.example/v2/dockerhub"]',
                 '  capabilities = ["pull", "resolve"]',
                 "  override_path = true",
-                '  ca = "/etc/containerd/certs.d/docker.io/ca.crt"',
+                '  ca = "/usr/local/share/ca-certificates/groundwork/groundwork-0123456789ab.crt"',
                 "",
                 '[host."http://plain.example:5000"]',
                 '  capabilities = ["pull", "resolve"]',
@@ -71,11 +71,13 @@ describe("engine: containerd config.toml and hosts.toml", () => {
         );
     });
 
-    it("writes hosts.toml and the CA bundle per mirrored host", () => {
+    it("writes hosts.toml per mirrored host naming each CA's one trust-store file, and no CA copy", () => {
         const c = config({ caCertificates: [CA, CA2] });
-        assert.match(file(c, `${CERTS_D}/docker.io/hosts.toml`)!, /ca = "\/etc\/containerd\/certs\.d\/docker\.io\/ca\.crt"/);
-        assert.strictEqual(file(c, `${CERTS_D}/docker.io/ca.crt`), `${CA}\n${CA2}\n`);
-        assert.strictEqual(file(config({ caCertificates: [] }), `${CERTS_D}/docker.io/ca.crt`), undefined);
+        const paths = [CA, CA2].map((pem) => `/usr/local/share/ca-certificates/groundwork/${caFileName(pem)}`);
+        assert.match(file(c, `${CERTS_D}/docker.io/hosts.toml`)!, new RegExp(`\\n {2}ca = \\["${paths[0]}", "${paths[1]}"\\]\\n`));
+        assert.strictEqual(file(c, paths[0]), `${CA}\n`);
+        assert.strictEqual(file(c, `${CERTS_D}/docker.io/ca.crt`), undefined);
+        assert.ok(engineParts(c).some((p) => (p.absent ?? []).includes(`${CERTS_D}/docker.io/ca.crt`)), "an earlier per-host copy is removed");
         assert.doesNotMatch(file(config({ caCertificates: [] }), `${CERTS_D}/docker.io/hosts.toml`)!, /ca =/);
     });
 
@@ -138,10 +140,10 @@ describe("engine: docker daemon.json", () => {
         assert.deepStrictEqual(doc["insecure-registries"], ["a.local", "b.local:5000"]);
     });
 
-    it("docker machines get daemon.json, docker's CA folders and containerd's config (kubelet's CRI)", () => {
+    it("docker machines get daemon.json and containerd's config (kubelet's CRI); docker trusts the OS store, no CA copies", () => {
         const c = config({ kind: "docker" });
         assert.ok(file(c, DOCKER_DAEMON_JSON));
-        assert.strictEqual(file(c, "/etc/docker/certs.d/harbor.example/ca.crt"), `${CA}\n`);
+        assert.deepStrictEqual(engineParts(c).flatMap((x) => x.files).filter((f) => f.content.includes(CA)).map((f) => f.path), [`/usr/local/share/ca-certificates/groundwork/${caFileName(CA)}`]);
         assert.ok(file(c, CONTAINERD_CONFIG));
         assert.strictEqual(file(config(), DOCKER_DAEMON_JSON), undefined);
     });
@@ -193,7 +195,8 @@ describe("engine: packages, source, proxy", () => {
         assert.match(dropIn, /^Environment="NO_PROXY=localhost,127\.0\.0\.1,\.corp\.example,10\.20\.0\.0\/24,\.svc"$/m);
         assert.doesNotMatch(dropIn, /HTTPS_PROXY/);
         const none = engineParts(config()).find((p) => p.name === "engine/config")!;
-        assert.deepStrictEqual(none.absent, ["/etc/systemd/system/containerd.service.d/10-groundwork-proxy.conf", "/etc/systemd/system/docker.service.d/10-groundwork-proxy.conf"]);
+        // No proxy: its drop-ins are absent; so is the per-host CA copy earlier versions wrote (the CA lives in the trust store).
+        assert.deepStrictEqual(none.absent, ["/etc/systemd/system/containerd.service.d/10-groundwork-proxy.conf", "/etc/systemd/system/docker.service.d/10-groundwork-proxy.conf", "/etc/containerd/certs.d/docker.io/ca.crt"]);
     });
 
     for (const [host, list, expected] of [

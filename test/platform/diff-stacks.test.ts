@@ -36,9 +36,11 @@ function rows(out: string): Map<string, [string, string]> {
 
 const DEV_PROD_KEYS = [
     "backends.openstack.adminCidrs",
+    "backends.openstack.authUrl",
     "backends.openstack.bootVolumeGiB",
     "backends.openstack.flavor",
     "backends.openstack.network.name",
+    "backends.openstack.region",
     "cluster.addons.etcdSnapshots.retention",
     "cluster.addons.etcdSnapshots.schedule",
     "cluster.addons.etcdSnapshots.target.bucket",
@@ -119,7 +121,7 @@ describe("cli: groundwork diff-stacks", () => {
         }
         const lines = r.out.trimEnd().split("\n");
         assert.strictEqual(lines[0], "dev (stacks/Pulumi.dev.yaml) vs prod (stacks/Pulumi.prod.yaml): effective config, defaults applied");
-        assert.strictEqual(lines[lines.length - 1], "52 keys differ, 27 identical");
+        assert.strictEqual(lines[lines.length - 1], "54 keys differ, 27 identical");
         const header = lines[2];
         const row = lines.find((l) => l.startsWith("machines.controlPlane.count"))!;
         assert.strictEqual(row.indexOf("1 "), header.indexOf("dev"), "column A is aligned under its header");
@@ -130,7 +132,7 @@ describe("cli: groundwork diff-stacks", () => {
         const r = await capture(() => run(["dev", path.join("stacks", "Pulumi.dev.yaml")]));
         assert.strictEqual(r.code, 0, r.err);
         assert.ok(!r.out.includes("KEY"), r.out);
-        assert.strictEqual(r.out.trimEnd().split("\n").pop(), "0 keys differ, 52 identical");
+        assert.strictEqual(r.out.trimEnd().split("\n").pop(), "0 keys differ, 53 identical");
     });
 
     it("exits 2 naming an unknown stack and the known ones", async () => {

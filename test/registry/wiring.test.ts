@@ -73,7 +73,7 @@ describe("registry: endpoint and wiring", () => {
         const b = nodeFiles({ mode: "standalone", hostname: "reg-b.example", port: 5443, airGapped: true }, CA_B);
         const mirrored = ["docker.io", "ghcr.io", "quay.io", "registry.k8s.io"];
         const expected = [
-            ...mirrored.flatMap((h) => [`/etc/containerd/certs.d/${h}/ca.crt`, `/etc/containerd/certs.d/${h}/hosts.toml`]),
+            ...mirrored.map((h) => `/etc/containerd/certs.d/${h}/hosts.toml`),
             "/etc/containerd/config.toml",
             `${CA_DIR}/${caFileName(CA_A)}`,
             `${CA_DIR}/${caFileName(CA_B)}`,
