@@ -1,7 +1,24 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
+import { createHash } from "crypto";
 import { caCertHash, NodeSecrets, renderKubeconfig } from "./kubeadm";
+
+/** kubeadm's certificate key (64 hex characters, an AES-256 key) from a random seed. */
+export function certificateKeyOf(seed: string): string {
+    return createHash("sha256").update(seed, "utf8").digest("hex");
+}
+
+/**
+ * A kubeadm bootstrap token `[a-z0-9]{6}.[a-z0-9]{16}` from two RandomPasswords: the provider
+ * marks their results (and bcrypt hashes) secret in state and gives them no meaningful id, which
+ * RandomString and RandomId do not. `keepers` replace the token when they change.
+ */
+export function joinToken(name: string, opts: pulumi.CustomResourceOptions, keepers?: pulumi.Input<Record<string, pulumi.Input<string>>>): pulumi.Output<string> {
+    const part = (suffix: string, length: number) =>
+        new random.RandomPassword(`${name}-${suffix}`, { length, upper: false, special: false, lower: true, numeric: true, keepers }, opts).result;
+    return pulumi.secret(pulumi.interpolate`${part("id", 6)}.${part("secret", 16)}`);
+}
 
 export interface ClusterSecretsArgs {
     /** Cluster name: the kubeconfig's cluster entry. */
@@ -48,9 +65,10 @@ export class ClusterSecrets extends pulumi.ComponentResource {
             },
             child,
         );
-        const tokenId = new random.RandomString(`${name}-token-id`, { length: 6, upper: false, special: false, lower: true, numeric: true }, child);
-        const tokenSecret = new random.RandomString(`${name}-token-secret`, { length: 16, upper: false, special: false, lower: true, numeric: true }, child);
-        const certKey = new random.RandomId(`${name}-certificate-key`, { byteLength: 32 }, child);
+        const token = joinToken(`${name}-token`, child);
+        // RandomId's resource id is its value in clear (ids cannot be secret), so the key is derived
+        // from a RandomPassword (381 random bits) instead: sha256 → the 64 hex characters kubeadm wants.
+        const certKeySeed = new random.RandomPassword(`${name}-certificate-key`, { length: 64, special: false }, child);
 
         const adminKey = new tls.PrivateKey(`${name}-admin-key`, { algorithm: "RSA", rsaBits: 2048 }, child);
         const adminCsr = new tls.CertRequest(`${name}-admin-csr`, { privateKeyPem: adminKey.privateKeyPem, subject: { commonName: "groundwork-admin", organization: "system:masters" } }, child);
@@ -70,8 +88,8 @@ export class ClusterSecrets extends pulumi.ComponentResource {
         this.caCertPem = ca.certPem;
         this.caKeyPem = pulumi.secret(caKey.privateKeyPem);
         this.caCertHash = caKey.publicKeyPem.apply(caCertHash);
-        this.bootstrapToken = pulumi.secret(pulumi.interpolate`${tokenId.result}.${tokenSecret.result}`);
-        this.certificateKey = pulumi.secret(certKey.hex);
+        this.bootstrapToken = token;
+        this.certificateKey = pulumi.secret(certKeySeed.result.apply(certificateKeyOf));
         this.adminCertPem = adminCert.certPem;
         this.adminKeyPem = pulumi.secret(adminKey.privateKeyPem);
         const server = `https://${args.endpoint.host}:${args.endpoint.port}`;
