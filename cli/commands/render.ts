@@ -9,7 +9,7 @@ import { EngineConfig } from "../../components/engine/config";
 import { EngineOptions, engineModule, engineParts, enginePackages } from "../../components/engine/engines";
 import { sandboxImage } from "../../components/engine/render-containerd";
 import { MachineSpec, PlatformSpec } from "../../components/platform/config";
-import { clusterParts, firstControlPlane } from "../../components/cluster/parts";
+import { clusterParts, firstControlPlane, JOIN_MATERIAL_PATH, JOIN_TOKEN_TTL, joinMaterialNames } from "../../components/cluster";
 import { nodeClusterSettings, nodeEngine, nodeRegistry } from "../../components/platform/wiring";
 import { DEFAULT_REGISTRY_USER, STANDALONE_PLACEHOLDERS, standaloneRenderParts } from "../../components/registry/render-standalone";
 
@@ -58,14 +58,26 @@ export const ENGINE_PROVIDER: PartsProvider = {
     parts: ({ machine, engine, engineOptions }) => (machine.role === "registry" ? [] : engineParts(engine, engineOptions)),
 };
 
-/** What the cluster layer's secrets look like before deploy: @pulumi/random and @pulumi/tls make them. */
+/** What the cluster layer leaves in user-data, all of it public: join material never comes this way. */
 const CLUSTER_PLACEHOLDERS: Record<string, string> = {
-    "bootstrap-token": "kubeadm bootstrap token [a-z0-9]{6}.[a-z0-9]{16} (random.RandomString, a Pulumi secret)",
-    "certificate-key": "kubeadm certificate key for control-plane join (random.RandomId, a Pulumi secret)",
-    "cluster-ca": "PEM of the cluster CA (tls.SelfSignedCert)",
-    "cluster-ca-key": "PEM of the cluster CA's private key, control planes only (a Pulumi secret)",
-    "cluster-ca-hash": "sha256 of the cluster CA's public key, for kubeadm discovery",
+    "cluster-ca": "PEM of the cluster CA's certificate (tls.SelfSignedCert; public)",
+    "cluster-ca-hash": "sha256 of the cluster CA's public key, for kubeadm discovery (public)",
+    "deploy-ssh-key": "OpenSSH public key of the deploy key (tls.PrivateKey) the program delivers join material with; VMs only (public)",
 };
+
+/** Where a cluster node's join material comes from: over SSH at join time, never in user-data. */
+const JOIN_MATERIAL: Record<string, string> = {
+    token: `the machine's own kubeadm bootstrap token (two random.RandomPassword, secret in state), registered on the first control plane with TTL ${JOIN_TOKEN_TTL} right before the machine joins`,
+    "certificate-key": "key of kubeadm's uploaded control-plane certificates (from a random.RandomPassword, secret in state); control planes",
+    "ca-key": "the cluster CA's private key (tls.PrivateKey, secret in state); the first control plane",
+};
+
+/** The join material a machine receives over SSH, or none (not a cluster node, or no cluster). */
+export function joinMaterialOf(spec: PlatformSpec, machine: MachineSpec): string[] {
+    if (spec.config.upTo !== "all" || (machine.role !== "control-plane" && machine.role !== "worker")) return [];
+    if (machine.role === "worker") return joinMaterialNames("worker");
+    return joinMaterialNames(machine.name === firstControlPlane(spec.machines)!.name ? "first-control-plane" : "control-plane");
+}
 
 export const CLUSTER_PROVIDER: PartsProvider = {
     layer: "cluster",
@@ -74,14 +86,8 @@ export const CLUSTER_PROVIDER: PartsProvider = {
         const c = spec.config;
         if (c.upTo !== "all" || (machine.role !== "control-plane" && machine.role !== "worker")) return [];
         const settings = nodeClusterSettings(spec);
-        const secrets = {
-            bootstrapToken: placeholder("bootstrap-token"),
-            certificateKey: placeholder("certificate-key"),
-            caCertPem: placeholder("cluster-ca"),
-            caKeyPem: placeholder("cluster-ca-key"),
-            caCertHash: placeholder("cluster-ca-hash"),
-        };
-        return clusterParts(settings, machine, firstControlPlane(spec.machines)!.name, secrets);
+        const trust = { caCertPem: placeholder("cluster-ca"), caCertHash: placeholder("cluster-ca-hash") };
+        return clusterParts(settings, machine, firstControlPlane(spec.machines)!.name, trust);
     },
 };
 
@@ -118,7 +124,10 @@ export interface RenderedStack {
 const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
 
 function identityOf(spec: PlatformSpec, m: MachineSpec): BootstrapIdentity {
-    return { hostname: m.name, sshUser: spec.config.machines.sshUser, sshAuthorizedKeys: spec.config.machines.sshAuthorizedKeys };
+    const keys = spec.config.machines.sshAuthorizedKeys;
+    // As the platform does: VM cluster nodes also take the deploy key their join material comes with.
+    const deploy = joinMaterialOf(spec, m).length > 0 && m.backend !== "baremetal" ? [placeholder("deploy-ssh-key")] : [];
+    return { hostname: m.name, sshUser: spec.config.machines.sshUser, sshAuthorizedKeys: [...keys, ...deploy] };
 }
 
 /** Renders every machine of a stack; pure (same spec and providers → byte-identical files). */
@@ -151,6 +160,7 @@ export function renderStack(spec: PlatformSpec, providers: PartsProvider[] = par
             parts: ["identity", ...parts.map((p) => p.name)],
             files: Object.fromEntries(Object.entries(out).map(([name, content]) => [`${machine.name}/${name}`, `sha256:${sha256(content)}`])),
             placeholders: names,
+            joinMaterial: joinMaterialOf(spec, machine),
         });
     }
     const plan = {
@@ -165,6 +175,8 @@ export function renderStack(spec: PlatformSpec, providers: PartsProvider[] = par
             mirrors: engine.mirrors.map((m) => m.host),
         },
         placeholders: Object.fromEntries([...used].sort().map((n) => [`@@GROUNDWORK:${n}@@`, descriptions[n] ?? "(filled in by the Pulumi program at deploy time)"])),
+        // Delivered over SSH into /etc/groundwork/join.env (root only) when the machine joins; listed per machine.
+        joinMaterial: spec.config.upTo === "all" ? { path: JOIN_MATERIAL_PATH, delivery: "ssh", values: JOIN_MATERIAL } : undefined,
         machines: planMachines,
     };
     files.set("plan.json", JSON.stringify(plan, null, 2) + "\n");

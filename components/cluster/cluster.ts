@@ -5,6 +5,7 @@ import { Machine } from "../machines/machine";
 import { AddonCredentials, ClusterAddons } from "./addons";
 import { API_WAIT_SECONDS, NODE_SYNC_SCRIPT, WAIT_FOR_API_SCRIPT } from "./commands";
 import { ClusterConfig } from "./config";
+import { MachineJoin, SshConnection } from "./join-delivery";
 import { ClusterSettings, registrationTaints } from "./kubeadm";
 import { ClusterSecrets } from "./secrets";
 import { formatProblems, validateCluster } from "./validate";
@@ -14,10 +15,15 @@ export interface ClusterArgs {
     config: ClusterConfig;
     /** clusterSettings(…): the very settings the machines' bootstraps were rendered with. */
     settings: ClusterSettings;
-    /** Made before the machines; their bootstraps carry its token and CA. */
+    /** Made before the machines; their bootstraps carry its CA certificate, the joins its keys. */
     secrets: ClusterSecrets;
     /** The cluster's machines (control planes and workers; others are ignored). */
     machines: Machine[];
+    /**
+     * SSH to every node, by machine name: join material goes over it (VMs: the login user with
+     * the deploy key; bare metal: the configured SSH user and key).
+     */
+    connections: Record<string, pulumi.Input<SshConnection>>;
     /** Name of the machine that runs `kubeadm init`. Defaults to the first control plane in `machines`. */
     firstControlPlane?: string;
     /** The node subnet from the IP plan. */
@@ -30,8 +36,8 @@ export interface ClusterArgs {
 }
 
 /**
- * A kubeadm cluster on machines that bootstrap themselves (see clusterBootstrap): waits for the
- * API behind the endpoint, keeps each node's labels and taints in sync with the config, and
+ * A kubeadm cluster on machines that bootstrap themselves (see clusterBootstrap): gives each
+ * machine its join material over SSH when it can join (MachineJoin), waits for the API behind the endpoint, keeps each node's labels and taints in sync with the config, and
  * installs the add-ons through a provider built from the admin kubeconfig. Node syncs and add-ons
  * run in parallel once the API answers; nothing here waits on a worker that it does not need.
  */
@@ -44,6 +50,8 @@ export class Cluster extends pulumi.ComponentResource {
     public readonly apiReady: local.Command;
     public readonly endpoint: string;
     public readonly addons: ClusterAddons;
+    /** Each node's join material (token, registration, delivery over SSH). */
+    public readonly joins: MachineJoin[];
 
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("groundwork:cluster:Cluster", name, {}, opts);
@@ -64,6 +72,28 @@ export class Cluster extends pulumi.ComponentResource {
             `${name}-api-ready`,
             { create: WAIT_FOR_API_SCRIPT, interpreter: ["/bin/bash", "-c"], environment: { GROUNDWORK_CA: args.secrets.caCertPem, GROUNDWORK_ENDPOINT: this.endpoint, GROUNDWORK_TIMEOUT: wait } },
             { ...child, dependsOn: [first.resource] },
+        );
+
+        const ssh = (m: Machine) => {
+            const c = args.connections[m.name];
+            if (c === undefined) throw new pulumi.ResourceError(`no SSH connection for ${m.name}: join material goes over SSH`, this);
+            return c;
+        };
+        this.joins = nodes.map(
+            (m) =>
+                new MachineJoin(
+                    `${name}-join-${m.name}`,
+                    {
+                        machine: m,
+                        first,
+                        connection: ssh(m),
+                        firstConnection: ssh(first),
+                        certificateKey: m.role === "control-plane" ? args.secrets.certificateKey : undefined,
+                        caKeyPem: m === first ? args.secrets.caKeyPem : undefined,
+                        apiReady: this.apiReady,
+                    },
+                    child,
+                ),
         );
 
         for (const m of nodes) {

@@ -2,6 +2,7 @@ import { createHash } from "crypto";
 import { stringify } from "yaml";
 import { EngineKind } from "../engine/config";
 import { MachineSpec } from "../machines/machine";
+import { JOIN_TOKEN_TTL } from "./join";
 import { bareVersion } from "./versions";
 
 /** kubeadm's config API used for every document (Kubernetes ≥ 1.31). */
@@ -29,17 +30,19 @@ export interface ClusterSettings {
     externalCloudBackends: string[];
 }
 
-/** The secret values a node's bootstrap carries, as plain strings (wrapped as secrets by the caller). */
-export interface NodeSecrets {
+/** What every node's bootstrap carries about the cluster: nothing secret (join material comes over SSH, see join.ts). */
+export interface ClusterTrust {
+    caCertPem: string;
+    /** `sha256:<hex>` of the CA's public key, for discovery. */
+    caCertHash: string;
+}
+
+/** Token and certificate key as kubeadm config takes them (values, or the markers join.ts fills in on the machine). */
+export interface JoinCredentials {
     /** `[a-z0-9]{6}.[a-z0-9]{16}`. */
     bootstrapToken: string;
     /** 64 hex characters (an AES-256 key) for kubeadm's uploaded control-plane certificates. */
     certificateKey: string;
-    caCertPem: string;
-    /** Only control planes receive it. */
-    caKeyPem: string;
-    /** `sha256:<hex>` of the CA's public key, for discovery. */
-    caCertHash: string;
 }
 
 /** How the kubelet reaches the engine: the CRI socket and the cgroup driver the engine is configured with. */
@@ -132,16 +135,16 @@ export function kubeletConfiguration(s: ClusterSettings) {
 }
 
 /** The first control plane's `kubeadm init --config` file: Init + Cluster + Kubelet configuration. */
-export function renderKubeadmInit(s: ClusterSettings, node: MachineSpec, secrets: Pick<NodeSecrets, "bootstrapToken" | "certificateKey">): string {
+export function renderKubeadmInit(s: ClusterSettings, node: MachineSpec, secrets: JoinCredentials): string {
     const init = {
         apiVersion: KUBEADM_API,
         kind: "InitConfiguration",
         bootstrapTokens: [
             {
                 token: secrets.bootstrapToken,
-                description: "groundwork: machines join with this token",
-                // Scale-out joins machines months later; rotate by replacing the token resources.
-                ttl: "0s",
+                description: "groundwork: the first control plane's own token",
+                // Every other machine gets its own token, registered right before its join (join.ts).
+                ttl: JOIN_TOKEN_TTL,
                 usages: ["signing", "authentication"],
                 groups: ["system:bootstrappers:kubeadm:default-node-token"],
             },
@@ -154,7 +157,7 @@ export function renderKubeadmInit(s: ClusterSettings, node: MachineSpec, secrets
 }
 
 /** A joining node's `kubeadm join --config` file; control planes also get the certificate key. */
-export function renderKubeadmJoin(s: ClusterSettings, node: MachineSpec, secrets: Pick<NodeSecrets, "bootstrapToken" | "certificateKey" | "caCertHash">): string {
+export function renderKubeadmJoin(s: ClusterSettings, node: MachineSpec, secrets: JoinCredentials & Pick<ClusterTrust, "caCertHash">): string {
     const join: Record<string, unknown> = {
         apiVersion: KUBEADM_API,
         kind: "JoinConfiguration",
@@ -165,6 +168,11 @@ export function renderKubeadmJoin(s: ClusterSettings, node: MachineSpec, secrets
         join.controlPlane = { localAPIEndpoint: { advertiseAddress: node.address, bindPort: bindPort(s) }, certificateKey: secrets.certificateKey };
     }
     return docs([join]);
+}
+
+/** ClusterConfiguration alone: what `kubeadm init phase upload-certs` needs on a control plane. */
+export function renderClusterConfiguration(s: ClusterSettings): string {
+    return docs([clusterConfiguration(s)]);
 }
 
 /** A kubeconfig with embedded certificates (client-certificate auth). */

@@ -1,13 +1,21 @@
 import { BootstrapFile, BootstrapPart, shq } from "../engine/bootstrap";
 import { MachineSpec } from "../machines/machine";
-import { ClusterSettings, NodeSecrets, endpointAddress, renderKubeadmInit, renderKubeadmJoin } from "./kubeadm";
+import { CERTIFICATE_KEY_MARKER, JOIN_MATERIAL_PATH, TOKEN_MARKER } from "./join";
+import { ClusterSettings, ClusterTrust, endpointAddress, renderClusterConfiguration, renderKubeadmInit, renderKubeadmJoin } from "./kubeadm";
+import { metadataGuardPart } from "./metadata-guard";
 import { KUBECONFIG_PLACEHOLDER, renderKubeVipManifest, VIP_INTERFACE_PLACEHOLDER } from "./kube-vip";
 import { bareVersion, kubernetesMinor, minorOf, PACKAGE_REVISION } from "./versions";
 
 export const GROUNDWORK_DIR = "/etc/groundwork";
 export const PATHS = {
+    /** Made on the machine from the template and the join material; removed after init. */
     initConfig: `${GROUNDWORK_DIR}/kubeadm/init.yaml`,
+    /** Made on the machine from the template and the join material; removed after join. */
     joinConfig: `${GROUNDWORK_DIR}/kubeadm/join.yaml`,
+    initTemplate: `${GROUNDWORK_DIR}/kubeadm/init.template.yaml`,
+    joinTemplate: `${GROUNDWORK_DIR}/kubeadm/join.template.yaml`,
+    /** ClusterConfiguration alone, on control planes: for re-uploading certificates (join.ts). */
+    clusterConfig: `${GROUNDWORK_DIR}/kubeadm/cluster.yaml`,
     endpointCa: `${GROUNDWORK_DIR}/ca.crt`,
     kubeVipTemplate: `${GROUNDWORK_DIR}/kube-vip.yaml`,
     pkiCaCert: "/etc/kubernetes/pki/ca.crt",
@@ -90,27 +98,32 @@ export function packagesPart(s: ClusterSettings): BootstrapPart {
 
 
 /**
- * The kubeadm part of one machine: its config files (token and, on control planes, the CA key
- * are in them, so the whole bootstrap is a secret) and the init-or-join fragment. A machine that
- * already belongs to the cluster is left alone; the first control plane initialises only when no
- * API answers at the endpoint, so replacing it later makes it join instead.
+ * The kubeadm part of one machine. Everything it writes from user-data is free of secrets: the CA
+ * certificate, kube-vip's manifest and kubeadm config templates whose token and certificate key
+ * are markers. At init or join it waits (bounded) for the join material that the Pulumi program
+ * delivers over SSH (join.ts), fills the templates into root-only configs, and removes the
+ * material and the filled configs afterwards. A machine that already belongs to the cluster is
+ * left alone; the first control plane initialises only when no API answers at the endpoint, so
+ * replacing it later makes it join instead. kubeadm is told not to print the token or key.
  */
-export function kubeadmPart(s: ClusterSettings, node: MachineSpec, firstControlPlaneName: string, secrets: NodeSecrets): BootstrapPart {
+export function kubeadmPart(s: ClusterSettings, node: MachineSpec, firstControlPlaneName: string, trust: ClusterTrust): BootstrapPart {
     const controlPlane = node.role === "control-plane";
     const init = controlPlane && node.name === firstControlPlaneName;
+    const markers = { bootstrapToken: TOKEN_MARKER, certificateKey: CERTIFICATE_KEY_MARKER };
     const files: BootstrapFile[] = [
-        { path: PATHS.endpointCa, content: secrets.caCertPem, mode: "0644" },
-        { path: PATHS.joinConfig, content: renderKubeadmJoin(s, node, secrets), mode: "0600" },
+        { path: PATHS.endpointCa, content: trust.caCertPem, mode: "0644" },
+        { path: PATHS.joinTemplate, content: renderKubeadmJoin(s, node, { ...markers, caCertHash: trust.caCertHash }), mode: "0600" },
     ];
-    if (init) files.push({ path: PATHS.initConfig, content: renderKubeadmInit(s, node, secrets), mode: "0600" });
+    if (init) files.push({ path: PATHS.initTemplate, content: renderKubeadmInit(s, node, markers), mode: "0600" });
     if (controlPlane) {
-        files.push({ path: PATHS.pkiCaCert, content: secrets.caCertPem, mode: "0644" }, { path: PATHS.pkiCaKey, content: secrets.caKeyPem, mode: "0600" });
+        files.push({ path: PATHS.clusterConfig, content: renderClusterConfiguration(s), mode: "0600" });
         if (s.kubeVip) files.push({ path: PATHS.kubeVipTemplate, content: renderKubeVipManifest({ address: s.endpoint.host, port: s.endpoint.port, image: s.kubeVip.image }), mode: "0600" });
     }
     const vip = controlPlane && s.kubeVip !== undefined;
     const lines = [
         `node=${shq(node.name)}`,
         `endpoint=${shq(`https://${endpointAddress(s)}`)}`,
+        `join_env='${JOIN_MATERIAL_PATH}'`,
         "api_up() {",
         `  curl -fsS --max-time 5 --cacert '${PATHS.endpointCa}' "$endpoint/readyz" >/dev/null 2>&1`,
         "}",
@@ -124,6 +137,35 @@ export function kubeadmPart(s: ClusterSettings, node: MachineSpec, firstControlP
         '    log "kubeadm: waiting for the API at $endpoint ($((SECONDS - start))s)"',
         "    sleep 10",
         "  done",
+        "}",
+        // Join material never comes with user-data: the Pulumi program puts it here over SSH.
+        "wait_for_join_material() {",
+        "  local start=$SECONDS",
+        '  until [ -s "$join_env" ]; do',
+        `    if [ $((SECONDS - start)) -ge ${JOIN_WAIT_SECONDS} ]; then`,
+        `      log "kubeadm: no join material at $join_env after $((SECONDS - start))s; the Pulumi program delivers it over SSH to ${node.address} (as the login user, port 22 or the bare-metal SSH port) once the cluster can register this machine: check that pulumi up is running and reaches this machine"`,
+        "      exit 1",
+        "    fi",
+        '    if [ $(((SECONDS - start) % 60)) -lt 5 ]; then log "kubeadm: waiting for join material at $join_env ($((SECONDS - start))s)"; fi',
+        "    sleep 5",
+        "  done",
+        "}",
+        "join_value() {",
+        `  sed -n "s/^$1=//p" "$join_env" | head -n 1`,
+        "}",
+        // The template's markers become the token and key in a root-only file that kubeadm reads.
+        "fill_kubeadm_config() {",
+        "  local token key",
+        "  token=$(join_value token)",
+        "  key=$(join_value certificate-key)",
+        "  if ! [[ $token =~ ^[a-z0-9]{6}\\.[a-z0-9]{16}$ ]]; then",
+        '    log "kubeadm: $join_env holds no valid token"',
+        "    exit 1",
+        "  fi",
+        `  (umask 077 && sed -e "s|${TOKEN_MARKER}|$token|" -e "s|${CERTIFICATE_KEY_MARKER}|$key|" "$1" > "$2")`,
+        "}",
+        "forget_join_material() {",
+        `  rm -f "$join_env" '${PATHS.initConfig}' '${PATHS.joinConfig}'`,
         "}",
     ];
     if (vip) {
@@ -147,27 +189,37 @@ export function kubeadmPart(s: ClusterSettings, node: MachineSpec, firstControlP
         );
     }
     const afterJoin = vip ? ["  install_kube_vip /etc/kubernetes/admin.conf"] : [];
-    lines.push("if [ -f /etc/kubernetes/kubelet.conf ]; then", '  log "kubeadm: $node already belongs to the cluster"', ...afterJoin);
+    lines.push("if [ -f /etc/kubernetes/kubelet.conf ]; then", '  log "kubeadm: $node already belongs to the cluster"', ...afterJoin, "  forget_join_material");
     if (init) {
         lines.push(
             "elif ! api_up; then",
+            "  wait_for_join_material",
             '  log "kubeadm: initialising the cluster on $node"',
             "  start=$SECONDS",
+            // The pre-made CA: its certificate came with user-data, its key with the join material.
+            "  install -d -m 0755 /etc/kubernetes/pki",
+            `  install -m 0644 '${PATHS.endpointCa}' '${PATHS.pkiCaCert}'`,
+            `  (umask 077 && join_value ca-key | base64 -d > '${PATHS.pkiCaKey}')`,
+            `  fill_kubeadm_config '${PATHS.initTemplate}' '${PATHS.initConfig}'`,
             // kubeadm ≥ 1.29 grants admin.conf its rights only at the end of init; kube-vip needs super-admin.conf until then.
             ...(vip ? ["  install_kube_vip /etc/kubernetes/super-admin.conf"] : []),
-            `  kubeadm init --config '${PATHS.initConfig}' --upload-certs`,
+            `  kubeadm init --config '${PATHS.initConfig}' --upload-certs --skip-token-print --skip-certificate-key-print`,
             ...afterJoin,
+            "  forget_join_material",
             '  log "kubeadm: control plane initialised in $((SECONDS - start))s"',
         );
     }
     lines.push(
         "else",
+        "  wait_for_join_material",
         "  wait_for_api",
         `  log "kubeadm: joining $node${controlPlane ? " as a control plane" : ""}"`,
         "  start=$SECONDS",
+        `  fill_kubeadm_config '${PATHS.joinTemplate}' '${PATHS.joinConfig}'`,
         // The manifests directory must be empty for `kubeadm join`, so kube-vip comes after it.
         `  kubeadm join --config '${PATHS.joinConfig}'`,
         ...afterJoin,
+        "  forget_join_material",
         '  log "kubeadm: joined in $((SECONDS - start))s"',
         "fi",
     );
@@ -175,6 +227,7 @@ export function kubeadmPart(s: ClusterSettings, node: MachineSpec, firstControlP
 }
 
 /** Both cluster parts of one machine, in the order they run (after the engine's). */
-export function clusterParts(s: ClusterSettings, node: MachineSpec, firstControlPlaneName: string, secrets: NodeSecrets): BootstrapPart[] {
-    return [packagesPart(s), kubeadmPart(s, node, firstControlPlaneName, secrets)];
+export function clusterParts(s: ClusterSettings, node: MachineSpec, firstControlPlaneName: string, trust: ClusterTrust): BootstrapPart[] {
+    const guard = node.backend === "openstack" ? [metadataGuardPart(s.podCidr)] : [];
+    return [packagesPart(s), ...guard, kubeadmPart(s, node, firstControlPlaneName, trust)];
 }

@@ -1,7 +1,24 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
-import { caCertHash, NodeSecrets, renderKubeconfig } from "./kubeadm";
+import { createHash } from "crypto";
+import { caCertHash, ClusterTrust, renderKubeconfig } from "./kubeadm";
+
+/** kubeadm's certificate key (64 hex characters, an AES-256 key) from a random seed. */
+export function certificateKeyOf(seed: string): string {
+    return createHash("sha256").update(seed, "utf8").digest("hex");
+}
+
+/**
+ * A kubeadm bootstrap token `[a-z0-9]{6}.[a-z0-9]{16}` from two RandomPasswords: the provider
+ * marks their results (and bcrypt hashes) secret in state and gives them no meaningful id, which
+ * RandomString and RandomId do not. `keepers` replace the token when they change.
+ */
+export function joinToken(name: string, opts: pulumi.CustomResourceOptions, keepers?: pulumi.Input<Record<string, pulumi.Input<string>>>): pulumi.Output<string> {
+    const part = (suffix: string, length: number) =>
+        new random.RandomPassword(`${name}-${suffix}`, { length, upper: false, special: false, lower: true, numeric: true, keepers }, opts).result;
+    return pulumi.secret(pulumi.interpolate`${part("id", 6)}.${part("secret", 16)}`);
+}
 
 export interface ClusterSecretsArgs {
     /** Cluster name: the kubeconfig's cluster entry. */
@@ -16,17 +33,20 @@ export interface ClusterSecretsArgs {
 
 /**
  * Everything secret a cluster needs, made before any machine exists: the cluster CA (so the
- * discovery hash is known and workers join while the control plane comes up), the bootstrap
- * token, the certificate key for control-plane joins, and an admin kubeconfig signed by the same
- * CA (so it is known without asking the cluster). Every value that grants access is a secret.
+ * discovery hash is known and workers join while the control plane comes up), the certificate
+ * key for control-plane joins, the deploy key join material goes over SSH with, and an admin
+ * kubeconfig signed by the same CA (so it is known without asking the cluster). Join tokens are
+ * per machine (Cluster, joinToken). Every value that grants access is a secret, in state too.
  */
 export class ClusterSecrets extends pulumi.ComponentResource {
     public readonly caCertPem: pulumi.Output<string>;
     public readonly caKeyPem: pulumi.Output<string>;
     /** `sha256:<hex>` of the CA public key (not secret: it pins, it grants nothing). */
     public readonly caCertHash: pulumi.Output<string>;
-    /** `[a-z0-9]{6}.[a-z0-9]{16}`. */
-    public readonly bootstrapToken: pulumi.Output<string>;
+    /** OpenSSH public key of the deploy key: added to every VM node's login user. */
+    public readonly deployPublicKey: pulumi.Output<string>;
+    /** OpenSSH private key the program delivers join material with (secret). */
+    public readonly deployPrivateKey: pulumi.Output<string>;
     /** 64 hex characters. */
     public readonly certificateKey: pulumi.Output<string>;
     public readonly adminKubeconfig: pulumi.Output<string>;
@@ -48,9 +68,10 @@ export class ClusterSecrets extends pulumi.ComponentResource {
             },
             child,
         );
-        const tokenId = new random.RandomString(`${name}-token-id`, { length: 6, upper: false, special: false, lower: true, numeric: true }, child);
-        const tokenSecret = new random.RandomString(`${name}-token-secret`, { length: 16, upper: false, special: false, lower: true, numeric: true }, child);
-        const certKey = new random.RandomId(`${name}-certificate-key`, { byteLength: 32 }, child);
+        const deployKey = new tls.PrivateKey(`${name}-deploy-key`, { algorithm: "ED25519" }, child);
+        // RandomId's resource id is its value in clear (ids cannot be secret), so the key is derived
+        // from a RandomPassword (381 random bits) instead: sha256 → the 64 hex characters kubeadm wants.
+        const certKeySeed = new random.RandomPassword(`${name}-certificate-key`, { length: 64, special: false }, child);
 
         const adminKey = new tls.PrivateKey(`${name}-admin-key`, { algorithm: "RSA", rsaBits: 2048 }, child);
         const adminCsr = new tls.CertRequest(`${name}-admin-csr`, { privateKeyPem: adminKey.privateKeyPem, subject: { commonName: "groundwork-admin", organization: "system:masters" } }, child);
@@ -70,8 +91,9 @@ export class ClusterSecrets extends pulumi.ComponentResource {
         this.caCertPem = ca.certPem;
         this.caKeyPem = pulumi.secret(caKey.privateKeyPem);
         this.caCertHash = caKey.publicKeyPem.apply(caCertHash);
-        this.bootstrapToken = pulumi.secret(pulumi.interpolate`${tokenId.result}.${tokenSecret.result}`);
-        this.certificateKey = pulumi.secret(certKey.hex);
+        this.deployPublicKey = deployKey.publicKeyOpenssh;
+        this.deployPrivateKey = pulumi.secret(deployKey.privateKeyOpenssh);
+        this.certificateKey = pulumi.secret(certKeySeed.result.apply(certificateKeyOf));
         this.adminCertPem = adminCert.certPem;
         this.adminKeyPem = pulumi.secret(adminKey.privateKeyPem);
         const server = `https://${args.endpoint.host}:${args.endpoint.port}`;
@@ -83,16 +105,8 @@ export class ClusterSecrets extends pulumi.ComponentResource {
         this.registerOutputs({ caCertPem: this.caCertPem, caCertHash: this.caCertHash, adminKubeconfig: this.adminKubeconfig });
     }
 
-    /** The plain secret values a node's bootstrap needs, as one secret Output. */
-    nodeSecrets(): pulumi.Output<NodeSecrets> {
-        return pulumi.secret(
-            pulumi.all([this.bootstrapToken, this.certificateKey, this.caCertPem, this.caKeyPem, this.caCertHash]).apply(([bootstrapToken, certificateKey, caCertPem, caKeyPem, caCertHash]) => ({
-                bootstrapToken,
-                certificateKey,
-                caCertPem,
-                caKeyPem,
-                caCertHash,
-            })),
-        );
+    /** What every node's bootstrap carries about the cluster (nothing secret). */
+    trust(): pulumi.Output<ClusterTrust> {
+        return pulumi.all([this.caCertPem, this.caCertHash]).apply(([caCertPem, caCertHash]) => ({ caCertPem, caCertHash }));
     }
 }

@@ -3,7 +3,7 @@ import { BootstrapIdentity, BootstrapPart, renderBootstrapScript, renderUserData
 import { EngineKind } from "../engine/config";
 import { Bootstrap, MachineSpec } from "../machines/machine";
 import { ClusterConfig } from "./config";
-import { ClusterSettings, NodeSecrets } from "./kubeadm";
+import { ClusterSettings, ClusterTrust } from "./kubeadm";
 import { clusterParts } from "./parts";
 import { bareVersion, DEFAULT_IMAGE_REPOSITORY, KUBE_VIP_IMAGE } from "./versions";
 
@@ -51,9 +51,14 @@ export interface NodeBootstrapArgs {
     spec: MachineSpec;
     /** Name of the control plane that runs `kubeadm init` (see firstControlPlane). */
     firstControlPlane: string;
-    /** ClusterSecrets.nodeSecrets(). */
-    secrets: pulumi.Input<NodeSecrets>;
+    /** ClusterSecrets.trust(): the CA certificate and its hash, nothing secret. */
+    trust: pulumi.Input<ClusterTrust>;
     identity: BootstrapIdentity;
+    /**
+     * OpenSSH public key added to the login user's keys: the program's deploy key, with which it
+     * delivers join material over SSH. Defaults to none (bare metal: the configured SSH key).
+     */
+    deployKey?: pulumi.Input<string>;
     /** Parts that run before the cluster's (the engine's). Defaults to none. */
     before?: pulumi.Input<BootstrapPart[]>;
     /** Parts that run after the cluster's. Defaults to none. */
@@ -61,14 +66,13 @@ export interface NodeBootstrapArgs {
 }
 
 /**
- * A machine's whole bootstrap with the cluster parts in it. It carries the token (and the CA key
- * on control planes), so script and user-data are secret Outputs.
+ * A machine's whole bootstrap with the cluster parts in it. It carries no join material (that
+ * comes over SSH, see join.ts), so it is secret only when other parts are (a registry password).
  */
 export function clusterBootstrap(a: NodeBootstrapArgs): Bootstrap {
-    const script = pulumi.secret(
-        pulumi.all([a.secrets, a.before ?? [], a.after ?? []]).apply(([secrets, before, after]) =>
-            renderBootstrapScript(a.identity, [...before, ...clusterParts(a.settings, a.spec, a.firstControlPlane, secrets), ...after]),
-        ),
+    const identity = pulumi.output(a.deployKey).apply((key) => (key === undefined ? a.identity : { ...a.identity, sshAuthorizedKeys: [...a.identity.sshAuthorizedKeys, key.trim()] }));
+    const script = pulumi.all([a.trust, identity, a.before ?? [], a.after ?? []]).apply(([trust, id, before, after]) =>
+        renderBootstrapScript(id, [...before, ...clusterParts(a.settings, a.spec, a.firstControlPlane, trust), ...after]),
     );
-    return { script, userData: pulumi.secret(script.apply((s) => renderUserData(a.identity, s))) };
+    return { script, userData: pulumi.all([identity, script]).apply(([id, s]) => renderUserData(id, s)) };
 }

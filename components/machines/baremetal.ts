@@ -41,9 +41,11 @@ export class BareMetalMachine extends pulumi.ComponentResource {
                 stdin: script,
                 triggers: [script.apply(scriptDigest)],
             },
+            // The script holds no join material and kubeadm is told not to print it, so the
+            // progress stays visible; the outputs stay secret for anything a tool may echo.
             { parent: this, additionalSecretOutputs: ["stdout", "stderr"] },
         );
-        this.machine = machineOf(spec, args.sshUser, this.bootstrapRun, pulumi.output(spec.name));
+        this.machine = machineOf(spec, args.sshUser, this.bootstrapRun, pulumi.output(spec.name), []);
         this.registerOutputs({ bmc: spec.bmc });
     }
 }

@@ -59,9 +59,14 @@ export interface Machine {
     readonly resource: pulumi.Resource;
     /** The backend's id of the machine (server id, VM moid, or the host name for bare metal). */
     readonly id: pulumi.Output<string>;
+    /**
+     * Depend on these to reach the machine over SSH while its bootstrap runs: the server for VMs;
+     * none for bare metal, which exists already and whose `resource` is the bootstrap run itself.
+     */
+    readonly reachableAfter: pulumi.Resource[];
 }
 
 /** Makes the public Machine view of a backend component. */
-export function machineOf(spec: MachineSpec, sshUser: string, resource: pulumi.Resource, id: pulumi.Output<string>): Machine {
-    return { name: spec.name, role: spec.role, backend: spec.backend, address: spec.address, sshUser, labels: spec.labels, taints: spec.taints, resource, id };
+export function machineOf(spec: MachineSpec, sshUser: string, resource: pulumi.Resource, id: pulumi.Output<string>, reachableAfter: pulumi.Resource[] = [resource]): Machine {
+    return { name: spec.name, role: spec.role, backend: spec.backend, address: spec.address, sshUser, labels: spec.labels, taints: spec.taints, resource, id, reachableAfter };
 }

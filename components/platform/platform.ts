@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { AddonCredentials, Cluster, ClusterSecrets, clusterBootstrap, firstControlPlane, renderOpenStackCloudConf } from "../cluster";
+import { AddonCredentials, Cluster, ClusterSecrets, clusterBootstrap, firstControlPlane, renderOpenStackCloudConf, SshConnection } from "../cluster";
 import { BootstrapIdentity, BootstrapPart, renderBootstrapScript, renderUserData } from "../engine/bootstrap";
 import { engineParts } from "../engine/engines";
 import { Backends, Bootstrap, Machine, MachinePool, MachineSpec, OpenStackFoundation, platformPorts, SubnetInfo, VsphereFoundation } from "../machines";
@@ -69,6 +69,16 @@ export function openstackAddressPairs(spec: PlatformSpec): string[] {
     return kubeVip && spec.ipPlan.vip !== undefined ? [spec.ipPlan.vip] : [];
 }
 
+/** SSH to a node for its join material: the deploy key on VMs, the configured user and key on bare metal. */
+export function nodeConnection(m: MachineSpec, sshUser: string, secrets: ClusterSecrets, backends: Backends): SshConnection {
+    if (m.backend === "baremetal") {
+        const bm = backends.baremetal!;
+        return { host: m.address, port: bm.backend.sshPort, user: bm.backend.sshUser, privateKey: pulumi.secret(bm.privateKey), dialErrorLimit: 20 };
+    }
+    // A new VM answers SSH only after it boots: keep dialling (about 15 minutes at most).
+    return { host: m.address, port: 22, user: sshUser, privateKey: secrets.deployPrivateKey, dialErrorLimit: 90, perDialTimeout: 10 };
+}
+
 /** The registry the nodes use, made before any machine so its CA and endpoint reach every bootstrap. */
 interface RegistryPlan {
     endpoint?: RegistryEndpoint<pulumi.Output<string>>;
@@ -78,9 +88,9 @@ interface RegistryPlan {
 
 /**
  * The whole platform from one typed config: network → machines → engine → registry → cluster →
- * add-ons. Layers above `machines` see only the Machine contract. Everything a machine runs is
- * known before it boots (the cluster CA, token and registry CA are generated first), so all
- * machines are created in parallel and join on their own.
+ * add-ons. Layers above `machines` see only the Machine contract. Everything a machine runs first
+ * is known before it boots (the cluster CA and registry CA are generated first), so all machines
+ * are created in parallel; each joins once its own join material arrives over SSH.
  */
 export class Platform extends pulumi.ComponentResource {
     public readonly inventory: pulumi.Output<InventoryEntry[]>;
@@ -116,7 +126,7 @@ export class Platform extends pulumi.ComponentResource {
         // Cluster secrets before any machine: the CA hash and token are in every node's bootstrap.
         const settings = full ? nodeClusterSettings(spec) : undefined;
         const secrets = settings ? new ClusterSecrets(`${name}-cluster-secrets`, { clusterName: c.name, endpoint: settings.endpoint }, child) : undefined;
-        const nodeSecrets = secrets?.nodeSecrets();
+        const trust = secrets?.trust();
         const first = firstControlPlane(spec.machines)!.name;
 
         const bootstrap = (m: MachineSpec): Bootstrap => {
@@ -125,8 +135,10 @@ export class Platform extends pulumi.ComponentResource {
                 const script = pulumi.secret(reg.standalone.parts.apply((parts) => renderBootstrapScript(identity, parts)));
                 return { script, userData: pulumi.secret(script.apply((s) => renderUserData(identity, s))) };
             }
-            if (settings && nodeSecrets) {
-                return clusterBootstrap({ settings, spec: m, firstControlPlane: first, secrets: nodeSecrets, identity, before: engineP });
+            if (settings && trust && secrets) {
+                // VMs take the deploy key the join material comes with; bare metal is reached with the configured key.
+                const deployKey = m.backend === "baremetal" ? undefined : secrets.deployPublicKey;
+                return clusterBootstrap({ settings, spec: m, firstControlPlane: first, trust, identity, deployKey, before: engineP });
             }
             const script = secretIfCredential(engineP.apply((parts) => renderBootstrapScript(identity, parts)));
             return { script, userData: secretIfCredential(script.apply((s) => renderUserData(identity, s))) };
@@ -147,6 +159,7 @@ export class Platform extends pulumi.ComponentResource {
                     settings,
                     secrets,
                     machines: this.machines,
+                    connections: Object.fromEntries(spec.machines.map((m) => [m.name, nodeConnection(m, c.machines.sshUser, secrets, backends)])),
                     firstControlPlane: first,
                     nodeCidr: spec.ipPlan.cidr,
                     loadBalancerRange: spec.ipPlan.loadBalancerRange,

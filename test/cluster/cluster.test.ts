@@ -35,41 +35,44 @@ describe("Cluster under mocks", () => {
                     assert.deepStrictEqual(pool?.inputs.spec.addresses, ["10.20.9.0-10.20.9.15"]);
                 }
 
-                // Exactly one machine runs kubeadm init; control planes carry the CA key, workers never.
+                // Exactly one machine runs kubeadm init; only it places the CA key, from its join material (never from user-data).
                 const scripts = new Map<string, string>();
                 for (const [name, b] of built.bootstraps) scripts.set(name, await valueOf(b.script));
                 const inits = [...scripts].filter(([, s]) => s.includes("kubeadm init --config"));
                 assert.deepStrictEqual(inits.map(([n]) => n), [built.machines[0].name]);
                 for (const m of built.machines) {
                     const s = scripts.get(m.name)!;
-                    assert.strictEqual(s.includes("/etc/kubernetes/pki/ca.key"), m.role === "control-plane", m.name);
+                    assert.strictEqual(s.includes("/etc/kubernetes/pki/ca.key"), m === built.machines[0], m.name);
+                    assert.doesNotMatch(s, /PRIVATE KEY/, m.name);
                     assert.strictEqual(s.includes("kube-vip.yaml"), m.role === "control-plane", m.name);
                 }
             });
         }
     }
 
-    it("keeps token, certificate key, CA key, kubeconfig and every user-data secret", async () => {
+    it("keeps every join token, certificate key, CA key, deploy key and kubeconfig secret; user-data holds none of them", async () => {
         const built = buildCluster(parse(rawPlatform("openstack", 3, 1)));
         await settleAll();
         const s = built.secrets;
-        for (const [what, o] of Object.entries({ token: s.bootstrapToken, certificateKey: s.certificateKey, caKey: s.caKeyPem, kubeconfig: s.adminKubeconfig, clusterKubeconfig: built.cluster.kubeconfig })) {
+        const tokens = Object.fromEntries(built.cluster.joins.map((j, i) => [`token-${i}`, j.token]));
+        for (const [what, o] of Object.entries({ ...tokens, certificateKey: s.certificateKey, caKey: s.caKeyPem, deployKey: s.deployPrivateKey, kubeconfig: s.adminKubeconfig, clusterKubeconfig: built.cluster.kubeconfig })) {
             assert.strictEqual(await pulumi.isSecret(o as pulumi.Output<string>), true, what);
         }
-        for (const [name, b] of built.bootstraps) assert.strictEqual(await pulumi.isSecret(pulumi.output(b.userData)), true, name);
-        for (const server of recorder.ofType("openstack:compute/instance:Instance")) assert.deepStrictEqual(server.secretInputs, ["userData"], server.name);
+        // Nothing secret is left in user-data, so it is not hidden from a preview either.
+        for (const [name, b] of built.bootstraps) assert.strictEqual(await pulumi.isSecret(pulumi.output(b.userData)), false, name);
+        for (const server of recorder.ofType("openstack:compute/instance:Instance")) assert.deepStrictEqual(server.secretInputs, [], server.name);
         const key = recorder.ofType(COMMAND).find((c) => c.name === "gw-node-gw-cp-1")!;
         assert.ok(key.secretInputs.includes("environment"), "the node sync's client key arrives as a secret");
-        assert.match(await valueOf(s.bootstrapToken), /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+        for (const j of built.cluster.joins) assert.match(await valueOf(j.token), /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
         assert.match(await valueOf(s.certificateKey), /^[0-9a-f]{64}$/);
     });
 
-    it("makes the CA, token and certificate key before any machine and signs the kubeconfig with the same CA", async () => {
+    it("makes the CA, certificate key and deploy key before any machine and signs the kubeconfig with the same CA", async () => {
         const built = buildCluster(parse(rawPlatform("openstack", 1, 1)));
         await settleAll();
         const names = recorder.registrations.map((r) => r.name);
         const firstServer = names.findIndex((n) => n.endsWith("-server"));
-        for (const n of ["gw-secrets-ca", "gw-secrets-token-id", "gw-secrets-certificate-key"]) assert.ok(names.indexOf(n) >= 0 && names.indexOf(n) < firstServer, n);
+        for (const n of ["gw-secrets-ca", "gw-secrets-certificate-key", "gw-secrets-deploy-key"]) assert.ok(names.indexOf(n) >= 0 && names.indexOf(n) < firstServer, n);
         const signed = recorder.ofType("tls:index/locallySignedCert:LocallySignedCert")[0];
         assert.strictEqual(signed.inputs.caCertPem, await valueOf(built.secrets.caCertPem));
         const csr = recorder.ofType("tls:index/certRequest:CertRequest")[0];

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Cluster, ClusterSecrets, clusterBootstrap, clusterSettings, firstControlPlane } from "../../components/cluster";
 import { Backends, BackendKind, Machine, MachinePool, MachineSpec, OpenStackFoundation, platformPorts, VsphereFoundation } from "../../components/machines";
 import { parsePlatform, PlatformSpec, SECRET_KEYS, SecretName } from "../../components/platform/config";
+import { nodeConnection } from "../../components/platform/platform";
 import { recorder } from "../support/mocks";
 
 /** A platform config with `controlPlanes` + `workers` machines, all on one backend. */
@@ -64,10 +65,11 @@ export function buildCluster(spec: PlatformSpec, name = "gw"): Built {
     if (used.has("vsphere")) backends.vsphere = new VsphereFoundation(`${name}-vsphere`, { backend: c.backends.vsphere!, password: pulumi.secret("vcenter-password") });
     if (used.has("baremetal")) backends.baremetal = { backend: c.backends.baremetal!, privateKey: pulumi.secret("ssh-private-key") };
     const first = firstControlPlane(spec.machines)!.name;
-    const nodeSecrets = secrets.nodeSecrets();
+    const trust = secrets.trust();
     const bootstraps = new Map<string, { userData: pulumi.Input<string>; script: pulumi.Input<string> }>();
     const bootstrap = (s: MachineSpec) => {
-        const b = clusterBootstrap({ settings, spec: s, firstControlPlane: first, secrets: nodeSecrets, identity: { hostname: s.name, sshUser: c.machines.sshUser, sshAuthorizedKeys: c.machines.sshAuthorizedKeys } });
+        const identity = { hostname: s.name, sshUser: c.machines.sshUser, sshAuthorizedKeys: c.machines.sshAuthorizedKeys };
+        const b = clusterBootstrap({ settings, spec: s, firstControlPlane: first, trust, identity, deployKey: s.backend === "baremetal" ? undefined : secrets.deployPublicKey });
         bootstraps.set(s.name, b);
         return b;
     };
@@ -80,6 +82,7 @@ export function buildCluster(spec: PlatformSpec, name = "gw"): Built {
         settings,
         secrets,
         machines,
+        connections: Object.fromEntries(spec.machines.map((m) => [m.name, nodeConnection(m, c.machines.sshUser, secrets, backends)])),
         firstControlPlane: first,
         nodeCidr: spec.ipPlan.cidr,
         loadBalancerRange: spec.ipPlan.loadBalancerRange,

@@ -44,11 +44,17 @@ describe("cluster resource graph", () => {
         const changed = [...before.keys()].filter((k) => after.has(k) && after.get(k)!.inputs !== before.get(k)!.inputs);
         assert.deepStrictEqual(removed, []);
         assert.deepStrictEqual(changed, []);
+        // The new machine's own join material: its token, registered on the first control plane, delivered to it.
         assert.deepStrictEqual(added.sort(), [
             "command:local:Command::gw-node-gw-general-4",
+            "command:remote:Command::gw-join-gw-general-4-deliver",
+            "command:remote:Command::gw-join-gw-general-4-register",
+            "groundwork:cluster:MachineJoin::gw-join-gw-general-4",
             "groundwork:machines:OpenStackMachine::gw-general-4",
             "openstack:compute/instance:Instance::gw-general-4-server",
             "openstack:networking/port:Port::gw-general-4-port",
+            "random:index/randomPassword:RandomPassword::gw-join-gw-general-4-token-id",
+            "random:index/randomPassword:RandomPassword::gw-join-gw-general-4-token-secret",
         ]);
     });
 });

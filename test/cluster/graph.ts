@@ -9,6 +9,8 @@ export interface GraphNode {
     parent: string;
     /** dependsOn, property dependencies and the provider, as URNs. */
     deps: string[];
+    /** The additionalSecretOutputs the engine is asked to apply (the SDK adds a provider's own). */
+    secretOutputs: string[];
 }
 
 let nodes: GraphNode[] | undefined;
@@ -28,7 +30,7 @@ export function captureGraph(): void {
         const provider: string = req.getProvider();
         if (provider) deps.add(provider.slice(0, provider.lastIndexOf("::")));
         original(req, (err: any, resp: any) => {
-            if (!err && resp) nodes!.push({ urn: resp.getUrn(), type: req.getType(), name: req.getName(), custom: req.getCustom(), parent: req.getParent(), deps: [...deps] });
+            if (!err && resp) nodes!.push({ urn: resp.getUrn(), type: req.getType(), name: req.getName(), custom: req.getCustom(), parent: req.getParent(), deps: [...deps], secretOutputs: req.getAdditionalsecretoutputsList() });
             callback(err, resp);
         });
     };

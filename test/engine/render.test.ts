@@ -89,22 +89,36 @@ describe("cli: groundwork render", () => {
         assert.deepStrictEqual(tree(b), ta);
     });
 
-    it("lists the deploy-time placeholders the cluster layer leaves, with what fills them; workers never see the CA key", () => {
+    it("lists the deploy-time placeholders the cluster layer leaves, with what fills them; no user-data holds join material", () => {
         const rendered = renderStack(spec("dev"));
-        const plan = rendered.plan as { placeholders: Record<string, string>; machines: { name: string; placeholders: string[]; parts: string[] }[] };
-        assert.deepStrictEqual(Object.keys(plan.placeholders), [
-            "@@GROUNDWORK:bootstrap-token@@",
-            "@@GROUNDWORK:certificate-key@@",
-            "@@GROUNDWORK:cluster-ca@@",
-            "@@GROUNDWORK:cluster-ca-hash@@",
-            "@@GROUNDWORK:cluster-ca-key@@",
-        ]);
-        assert.match(plan.placeholders["@@GROUNDWORK:bootstrap-token@@"], /random\.RandomString, a Pulumi secret/);
+        const plan = rendered.plan as { placeholders: Record<string, string>; machines: { name: string; placeholders: string[]; parts: string[]; joinMaterial: string[] }[]; joinMaterial: { path: string; delivery: string; values: Record<string, string> } };
+        assert.deepStrictEqual(Object.keys(plan.placeholders), ["@@GROUNDWORK:cluster-ca@@", "@@GROUNDWORK:cluster-ca-hash@@", "@@GROUNDWORK:deploy-ssh-key@@"]);
         const byName = Object.fromEntries(plan.machines.map((m) => [m.name, m]));
-        assert.deepStrictEqual(byName["dev-cp-1"].placeholders, ["bootstrap-token", "certificate-key", "cluster-ca", "cluster-ca-hash", "cluster-ca-key"]);
-        assert.deepStrictEqual(byName["dev-general-1"].placeholders, ["bootstrap-token", "cluster-ca", "cluster-ca-hash"]);
-        assert.deepStrictEqual(byName["dev-cp-1"].parts.slice(-3), ["engine/service", "kubernetes", "kubeadm"]);
-        assert.doesNotMatch(rendered.files.get("dev-general-1/user-data")!, /cluster-ca-key/);
+        assert.deepStrictEqual(byName["dev-cp-1"].placeholders, ["cluster-ca", "cluster-ca-hash", "deploy-ssh-key"]);
+        assert.deepStrictEqual(byName["dev-general-1"].placeholders, ["cluster-ca", "cluster-ca-hash", "deploy-ssh-key"]);
+        assert.deepStrictEqual(byName["dev-cp-1"].parts.slice(-4), ["engine/service", "kubernetes", "metadata-guard", "kubeadm"]);
+        // Join material comes over SSH into a root-only file, listed per machine.
+        assert.deepStrictEqual(byName["dev-cp-1"].joinMaterial, ["token", "certificate-key", "ca-key"]);
+        assert.deepStrictEqual(byName["dev-general-1"].joinMaterial, ["token"]);
+        assert.deepStrictEqual([plan.joinMaterial.path, plan.joinMaterial.delivery], ["/etc/groundwork/join.env", "ssh"]);
+        for (const [file, content] of rendered.files) {
+            if (!file.endsWith("/user-data")) continue;
+            assert.doesNotMatch(content, /cluster-ca-key|bootstrap-token|certificate-key@@|PRIVATE KEY/, file);
+        }
+    });
+
+    it("plan.json calls a value a Pulumi secret only when it is one (every example stack)", () => {
+        // Hand-checked: the placeholders whose values are Pulumi secrets are the standalone
+        // registry's password (random.RandomPassword.result) and its TLS key (tls.PrivateKey); certificates, hashes, public keys are public.
+        const SECRET_IN_STATE = new Set(["registry-password", "registry-key"]);
+        const claims = (text: string) => /secret/i.test(text) && !/\(public\)/.test(text);
+        for (const stack of ["local", "dev", "qa", "prod", "customer-dc"]) {
+            const plan = renderStack(spec(stack)).plan as { placeholders: Record<string, string> };
+            for (const [key, text] of Object.entries(plan.placeholders)) {
+                const name = key.replace(/^@@GROUNDWORK:(.*)@@$/, "$1");
+                assert.strictEqual(claims(text), SECRET_IN_STATE.has(name), `${stack}: ${name}: "${text}"`);
+            }
+        }
     });
 
     it("an extra layer's provider plugs in after the others, its placeholders described", () => {

@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { recorder, valueOf } from "../support/mocks";
@@ -7,9 +8,9 @@ import { countsByType, runProgram } from "../support/program";
 /** Exact registrations per type for every example stack: a wrong composition changes these. */
 const EXPECTED_COUNTS: Record<string, Record<string, number>> = {
     local: { "groundwork:machines:OpenStackFoundation": 1, "groundwork:machines:OpenStackMachine": 2, "groundwork:machines:Pool": 2, "groundwork:platform:Platform": 1, "openstack:compute/instance:Instance": 2, "openstack:compute/serverGroup:ServerGroup": 1, "openstack:networking/network:Network": 1, "openstack:networking/port:Port": 2, "openstack:networking/secGroup:SecGroup": 1, "openstack:networking/secGroupRule:SecGroupRule": 9, "openstack:networking/subnet:Subnet": 1 },
-    dev: { "command:local:Command": 4, "groundwork:cluster:Addons": 1, "groundwork:cluster:Cluster": 1, "groundwork:cluster:ClusterSecrets": 1, "groundwork:machines:OpenStackFoundation": 1, "groundwork:machines:OpenStackMachine": 3, "groundwork:machines:Pool": 2, "groundwork:platform:Platform": 1, "kubernetes:batch/v1:CronJob": 1, "kubernetes:core/v1:ConfigMap": 1, "kubernetes:core/v1:Secret": 1, "kubernetes:helm.sh/v3:Release": 3, "openstack:compute/instance:Instance": 3, "openstack:compute/keypair:Keypair": 1, "openstack:compute/serverGroup:ServerGroup": 1, "openstack:networking/port:Port": 3, "openstack:networking/secGroup:SecGroup": 1, "openstack:networking/secGroupRule:SecGroupRule": 9, "pulumi:providers:kubernetes": 1, "random:index/randomId:RandomId": 1, "random:index/randomString:RandomString": 2, "tls:index/certRequest:CertRequest": 1, "tls:index/locallySignedCert:LocallySignedCert": 1, "tls:index/privateKey:PrivateKey": 2, "tls:index/selfSignedCert:SelfSignedCert": 1 },
-    prod: { "command:local:Command": 12, "groundwork:cluster:Addons": 1, "groundwork:cluster:Cluster": 1, "groundwork:cluster:ClusterSecrets": 1, "groundwork:machines:OpenStackFoundation": 1, "groundwork:machines:OpenStackMachine": 11, "groundwork:machines:Pool": 3, "groundwork:platform:Platform": 1, "groundwork:registry:Harbor": 1, "kubernetes:batch/v1:CronJob": 1, "kubernetes:batch/v1:Job": 1, "kubernetes:core/v1:ConfigMap": 2, "kubernetes:core/v1:Namespace": 1, "kubernetes:core/v1:Secret": 6, "kubernetes:helm.sh/v3:Release": 4, "openstack:compute/instance:Instance": 11, "openstack:compute/keypair:Keypair": 1, "openstack:compute/serverGroup:ServerGroup": 1, "openstack:networking/port:Port": 11, "openstack:networking/secGroup:SecGroup": 1, "openstack:networking/secGroupRule:SecGroupRule": 9, "pulumi:providers:kubernetes": 1, "random:index/randomId:RandomId": 1, "random:index/randomPassword:RandomPassword": 2, "random:index/randomString:RandomString": 2, "tls:index/certRequest:CertRequest": 2, "tls:index/locallySignedCert:LocallySignedCert": 2, "tls:index/privateKey:PrivateKey": 4, "tls:index/selfSignedCert:SelfSignedCert": 2 },
-    "customer-dc": { "command:local:Command": 7, "command:remote:Command": 3, "groundwork:cluster:Addons": 1, "groundwork:cluster:Cluster": 1, "groundwork:cluster:ClusterSecrets": 1, "groundwork:machines:BareMetalMachine": 3, "groundwork:machines:Pool": 3, "groundwork:machines:VsphereFoundation": 1, "groundwork:machines:VsphereMachine": 4, "groundwork:platform:Platform": 1, "groundwork:registry:Standalone": 1, "kubernetes:batch/v1:CronJob": 1, "kubernetes:core/v1:ConfigMap": 1, "kubernetes:core/v1:Namespace": 1, "kubernetes:core/v1:Secret": 2, "kubernetes:helm.sh/v3:Release": 4, "kubernetes:metallb.io/v1beta1:IPAddressPool": 1, "kubernetes:metallb.io/v1beta1:L2Advertisement": 1, "pulumi:providers:kubernetes": 1, "pulumi:providers:vsphere": 1, "random:index/randomId:RandomId": 1, "random:index/randomPassword:RandomPassword": 1, "random:index/randomString:RandomString": 2, "tls:index/certRequest:CertRequest": 2, "tls:index/locallySignedCert:LocallySignedCert": 2, "tls:index/privateKey:PrivateKey": 4, "tls:index/selfSignedCert:SelfSignedCert": 2, "vsphere:index/virtualMachine:VirtualMachine": 4 },
+    dev: { "command:local:Command": 4, "command:remote:Command": 5, "groundwork:cluster:Addons": 1, "groundwork:cluster:Cluster": 1, "groundwork:cluster:ClusterSecrets": 1, "groundwork:cluster:MachineJoin": 3, "groundwork:machines:OpenStackFoundation": 1, "groundwork:machines:OpenStackMachine": 3, "groundwork:machines:Pool": 2, "groundwork:platform:Platform": 1, "kubernetes:batch/v1:CronJob": 1, "kubernetes:core/v1:ConfigMap": 1, "kubernetes:core/v1:Secret": 1, "kubernetes:helm.sh/v3:Release": 3, "openstack:compute/instance:Instance": 3, "openstack:compute/keypair:Keypair": 1, "openstack:compute/serverGroup:ServerGroup": 1, "openstack:networking/port:Port": 3, "openstack:networking/secGroup:SecGroup": 1, "openstack:networking/secGroupRule:SecGroupRule": 9, "pulumi:providers:kubernetes": 1, "random:index/randomPassword:RandomPassword": 7, "tls:index/certRequest:CertRequest": 1, "tls:index/locallySignedCert:LocallySignedCert": 1, "tls:index/privateKey:PrivateKey": 3, "tls:index/selfSignedCert:SelfSignedCert": 1 },
+    prod: { "command:local:Command": 12, "command:remote:Command": 21, "groundwork:cluster:Addons": 1, "groundwork:cluster:Cluster": 1, "groundwork:cluster:ClusterSecrets": 1, "groundwork:cluster:MachineJoin": 11, "groundwork:machines:OpenStackFoundation": 1, "groundwork:machines:OpenStackMachine": 11, "groundwork:machines:Pool": 3, "groundwork:platform:Platform": 1, "groundwork:registry:Harbor": 1, "kubernetes:batch/v1:CronJob": 1, "kubernetes:batch/v1:Job": 1, "kubernetes:core/v1:ConfigMap": 2, "kubernetes:core/v1:Namespace": 1, "kubernetes:core/v1:Secret": 6, "kubernetes:helm.sh/v3:Release": 4, "openstack:compute/instance:Instance": 11, "openstack:compute/keypair:Keypair": 1, "openstack:compute/serverGroup:ServerGroup": 1, "openstack:networking/port:Port": 11, "openstack:networking/secGroup:SecGroup": 1, "openstack:networking/secGroupRule:SecGroupRule": 9, "pulumi:providers:kubernetes": 1, "random:index/randomPassword:RandomPassword": 25, "tls:index/certRequest:CertRequest": 2, "tls:index/locallySignedCert:LocallySignedCert": 2, "tls:index/privateKey:PrivateKey": 5, "tls:index/selfSignedCert:SelfSignedCert": 2 },
+    "customer-dc": { "command:local:Command": 7, "command:remote:Command": 14, "groundwork:cluster:Addons": 1, "groundwork:cluster:Cluster": 1, "groundwork:cluster:ClusterSecrets": 1, "groundwork:cluster:MachineJoin": 6, "groundwork:machines:BareMetalMachine": 3, "groundwork:machines:Pool": 3, "groundwork:machines:VsphereFoundation": 1, "groundwork:machines:VsphereMachine": 4, "groundwork:platform:Platform": 1, "groundwork:registry:Standalone": 1, "kubernetes:batch/v1:CronJob": 1, "kubernetes:core/v1:ConfigMap": 1, "kubernetes:core/v1:Namespace": 1, "kubernetes:core/v1:Secret": 2, "kubernetes:helm.sh/v3:Release": 4, "kubernetes:metallb.io/v1beta1:IPAddressPool": 1, "kubernetes:metallb.io/v1beta1:L2Advertisement": 1, "pulumi:providers:kubernetes": 1, "pulumi:providers:vsphere": 1, "random:index/randomPassword:RandomPassword": 14, "tls:index/certRequest:CertRequest": 2, "tls:index/locallySignedCert:LocallySignedCert": 2, "tls:index/privateKey:PrivateKey": 5, "tls:index/selfSignedCert:SelfSignedCert": 2, "vsphere:index/virtualMachine:VirtualMachine": 4 },
 };
 
 describe("program: resource counts, outputs and secrets per example stack", () => {
@@ -20,14 +21,18 @@ describe("program: resource counts, outputs and secrets per example stack", () =
         });
     }
 
-    it("qa: kubeconfig is a secret output, every node's user-data a secret input, registry absent", async () => {
+    it("qa: kubeconfig is a secret output, no node's user-data holds a secret (so it is not hidden), registry absent", async () => {
         const out = await runProgram("qa");
         assert.strictEqual(await pulumi.isSecret(out.kubeconfig), true);
         assert.match(String(await valueOf(out.kubeconfig)), /^apiVersion: v1[\s\S]*server: https:\/\/10\.30\.0\.20:6443/);
         assert.strictEqual(out.registry, undefined);
         const servers = recorder.ofType("openstack:compute/instance:Instance");
         assert.strictEqual(servers.length, 6);
-        for (const s of servers) assert.ok(s.secretInputs.includes("userData"), `${s.name}: userData must be a secret`);
+        for (const s of servers) {
+            assert.deepStrictEqual(s.secretInputs, [], `${s.name}: user-data carries no join material, so it stays readable in previews`);
+            // The mock's RandomPassword results are "x" × length: the token and the key derived from it.
+            for (const secret of ["PRIVATE KEY", "xxxxxx.xxxxxxxxxxxxxxxx", createHash("sha256").update("x".repeat(64)).digest("hex")]) assert.ok(!s.inputs.userData.includes(secret), `${s.name}: ${secret}`);
+        }
     });
 
     it("prod: Harbor's endpoint and CA are outputs, and every node trusts that CA and mirrors through Harbor", async () => {
@@ -48,7 +53,7 @@ describe("program: resource counts, outputs and secrets per example stack", () =
             const scripts = [
                 ...recorder.ofType("openstack:compute/instance:Instance").map((r) => [r.name, r.inputs.userData as string]),
                 ...recorder.ofType("vsphere:index/virtualMachine:VirtualMachine").map((r) => [r.name, Buffer.from(r.inputs.extraConfig["guestinfo.userdata"], "base64").toString()]),
-                ...recorder.ofType("command:remote:Command").map((r) => [r.name, r.inputs.stdin as string]),
+                ...recorder.ofType("command:remote:Command").filter((r) => r.name.endsWith("-bootstrap")).map((r) => [r.name, r.inputs.stdin as string]),
             ];
             assert.ok(scripts.length > 0);
             for (const [name, script] of scripts) {
@@ -68,8 +73,14 @@ describe("program: resource counts, outputs and secrets per example stack", () =
         const rendered = renderStack(loadStackFile(stackFilePath("qa")).spec!).files.get("qa-general-1/user-data")!;
         // Everything up to the cluster parts is generated-value free: it must be byte-identical.
         const engineOnly = (u: string) => u.slice(0, u.indexOf("# --- kubernetes ---"));
+        // The deploy key is the one deploy-time value before the cluster parts: its placeholder stands for it.
+        const [deployKey] = recorder.ofType("tls:index/privateKey:PrivateKey").filter((k) => k.name.endsWith("-deploy-key"));
+        assert.strictEqual(deployKey.inputs.algorithm, "ED25519");
+        const deployPub = parse(delivered).users[1].ssh_authorized_keys.at(-1) as string;
+        const placeholder = "@@GROUNDWORK:deploy-ssh-key@@";
+        assert.ok(engineOnly(rendered).includes(`"${placeholder}"`) && !engineOnly(delivered).includes(placeholder));
         assert.ok(engineOnly(rendered).length > 1000);
-        assert.strictEqual(engineOnly(delivered), engineOnly(rendered));
+        assert.strictEqual(engineOnly(delivered).split(deployPub).join(placeholder), engineOnly(rendered).replace(`"${placeholder}"`, placeholder));
         assert.match(engineOnly(delivered), /NO_PROXY=localhost,127\.0\.0\.1,\.corp\.example,10\.0\.0\.0\/8,10\.30\.0\.0\/23,10\.244\.0\.0\/16,10\.96\.0\.0\/12,\.svc,\.cluster\.local,10\.30\.0\.20"/);
     });
 
@@ -127,13 +138,16 @@ describe("program: every example stack under mocks", () => {
         const out = await runProgram("customer-dc");
         const counts = countsByType();
         assert.strictEqual(counts["vsphere:index/virtualMachine:VirtualMachine"], 4);
-        assert.strictEqual(counts["command:remote:Command"], 3);
+        assert.strictEqual(recorder.ofType("command:remote:Command").filter((c) => c.name.endsWith("-bootstrap")).length, 3);
         assert.strictEqual(counts["openstack:compute/instance:Instance"], undefined);
         const [provider] = recorder.ofType("pulumi:providers:vsphere");
         assert.deepStrictEqual(provider.secretInputs, ["password"]);
         assert.strictEqual(provider.inputs.password, "test-secret-for-groundwork:vspherePassword");
+        // Bare metal is reached with the configured key; the vSphere VMs with the generated deploy key.
+        const metal = new Set(["172.16.8.101", "172.16.8.102", "172.16.8.103"]);
         for (const cmd of recorder.ofType("command:remote:Command")) {
-            assert.strictEqual(cmd.inputs.connection.privateKey, "test-secret-for-groundwork:sshPrivateKey");
+            if (metal.has(cmd.inputs.connection.host)) assert.strictEqual(cmd.inputs.connection.privateKey, "test-secret-for-groundwork:sshPrivateKey", cmd.name);
+            else assert.match(cmd.inputs.connection.privateKey, /^-----BEGIN OPENSSH PRIVATE KEY-----/, cmd.name);
             assert.ok(cmd.secretInputs.some((p) => p.startsWith("connection")));
         }
         const inv = (await valueOf(out.inventory as pulumi.Output<{ name: string; address: string }[]>)).map((m) => `${m.name}=${m.address}`);
@@ -167,7 +181,7 @@ describe("program: every example stack under mocks", () => {
             const vms = recorder.ofType("vsphere:index/virtualMachine:VirtualMachine");
             const nodes = [
                 ...vms.filter((v) => !v.name.startsWith("cdc-registry")).map((v) => ({ name: v.name, script: vmScript(v), secret: v.secretInputs.includes("extraConfig") })),
-                ...recorder.ofType("command:remote:Command").map((c) => ({ name: c.name, script: c.inputs.stdin as string, secret: c.secretInputs.includes("stdin") })),
+                ...recorder.ofType("command:remote:Command").filter((c) => c.name.endsWith("-bootstrap")).map((c) => ({ name: c.name, script: c.inputs.stdin as string, secret: c.secretInputs.includes("stdin") })),
             ];
             assert.strictEqual(nodes.length, 6);
             for (const n of nodes) {

@@ -77,12 +77,14 @@ describe("registry: endpoint and wiring", () => {
             "/etc/containerd/config.toml",
             `${CA_DIR}/${caFileName(CA_A)}`,
             `${CA_DIR}/${caFileName(CA_B)}`,
-            PATHS.initConfig,
+            PATHS.initTemplate,
+            PATHS.clusterConfig,
             PATHS.kubeVipTemplate,
         ].sort();
         assert.deepStrictEqual(changedPaths(a, b), expected);
-        assert.match(a.get(PATHS.initConfig)!, /imageRepository: reg-a\.example:5000$/m);
-        assert.match(b.get(PATHS.initConfig)!, /imageRepository: reg-b\.example:5443$/m);
+        assert.match(a.get(PATHS.initTemplate)!, /imageRepository: reg-a\.example:5000$/m);
+        assert.match(b.get(PATHS.initTemplate)!, /imageRepository: reg-b\.example:5443$/m);
+        assert.match(b.get(PATHS.clusterConfig)!, /imageRepository: reg-b\.example:5443$/m);
         assert.match(b.get(PATHS.kubeVipTemplate)!, /image: reg-b\.example:5443\/kube-vip\/kube-vip:v[0-9.]+$/m);
         assert.match(b.get("/etc/containerd/config.toml")!, /sandbox_image = "reg-b\.example:5443\/pause:3\.10"/);
         assert.match(b.get("/etc/containerd/certs.d/docker.io/hosts.toml")!, /\[host\."https:\/\/reg-b\.example:5443"\]/);

@@ -62,7 +62,12 @@ export function generatedOutputs(type: string, name: string, inputs: Record<stri
         case "random:index/randomPassword:RandomPassword":
             return { bcryptHash: `$2a$10$${bytes("bcrypt", 32).toString("hex").slice(0, 53)}` };
         case "tls:index/privateKey:PrivateKey":
-            return { privateKeyPem: pem("RSA PRIVATE KEY"), publicKeyPem: pem("PUBLIC KEY") };
+            return {
+                privateKeyPem: pem("RSA PRIVATE KEY"),
+                publicKeyPem: pem("PUBLIC KEY"),
+                privateKeyOpenssh: pem("OPENSSH PRIVATE KEY"),
+                publicKeyOpenssh: `ssh-${String(inputs.algorithm ?? "rsa").toLowerCase()} ${bytes("openssh", 32).toString("base64")}\n`,
+            };
         case "tls:index/selfSignedCert:SelfSignedCert":
         case "tls:index/locallySignedCert:LocallySignedCert":
             return { certPem: pem("CERTIFICATE") };

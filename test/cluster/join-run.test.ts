@@ -1,0 +1,88 @@
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
+import { clusterSettings, kubeadmPart, renderJoinMaterial } from "../../components/cluster";
+import { renderPartsScript } from "../../components/engine/bootstrap";
+import { parse, rawPlatform } from "./fixture";
+
+const TOKEN = "k3j9x2.q8w7e6r5t4y3u2i1";
+const KEY = "ab".repeat(32);
+const CA_KEY = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIFakeFakeFakeFakeFakeFakeFakeFakeFake\n-----END PRIVATE KEY-----\n";
+const CA = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
+
+/**
+ * Runs one machine's kubeadm part for real with bash, in a private mount namespace whose /etc is
+ * a copy (so /etc/groundwork and /etc/kubernetes are scratch), with stand-ins for curl (the API
+ * answers or not) and kubeadm (records its arguments and the config it was given). The join
+ * material arrives two seconds after the bootstrap starts waiting, as the SSH delivery would.
+ */
+const made: string[] = [];
+
+function runPart(script: string, apiUp: boolean, material: string): { stdout: string; rec: string } {
+    const dir = mkdtempSync(join(tmpdir(), "gw-join-run-"));
+    made.push(dir);
+    const rec = join(dir, "rec");
+    execFileSync("mkdir", ["-p", join(dir, "bin"), rec]);
+    writeFileSync(join(dir, "bin", "curl"), `#!/bin/sh\nexit ${apiUp ? 0 : 7}\n`, { mode: 0o755 });
+    writeFileSync(
+        join(dir, "bin", "kubeadm"),
+        `#!/bin/bash\necho "$*" > ${rec}/args\ncfg=$(sed -n 's/.*--config \\([^ ]*\\).*/\\1/p' <<<"$*")\ncp "$cfg" ${rec}/config\nstat -c %a "$cfg" > ${rec}/config-mode\nif [ -f /etc/kubernetes/pki/ca.key ]; then cp /etc/kubernetes/pki/ca.key ${rec}/ca.key; stat -c %a /etc/kubernetes/pki/ca.key > ${rec}/ca-key-mode; fi\necho "kubeadm stand-in done"\n`,
+        { mode: 0o755 },
+    );
+    writeFileSync(join(dir, "bootstrap.sh"), script);
+    writeFileSync(join(dir, "material"), material);
+    const driver = [
+        "set -e",
+        `cp -a /etc ${dir}/etc 2>/dev/null || true`,
+        `mount --bind ${dir}/etc /etc`,
+        "rm -rf /etc/groundwork /etc/kubernetes",
+        `( sleep 2; install -d -m 0755 /etc/groundwork; install -m 0600 ${dir}/material /etc/groundwork/join.env ) &`,
+        `PATH=${dir}/bin:$PATH bash ${dir}/bootstrap.sh`,
+        "wait",
+        `ls -A /etc/groundwork /etc/groundwork/kubeadm > ${rec}/left`,
+    ].join("\n");
+    const stdout = execFileSync("unshare", ["-m", "bash", "-c", driver], { timeout: 60000 }).toString();
+    return { stdout, rec };
+}
+
+describe("join material on the machine (bash, for real)", () => {
+    after(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+    const spec = parse(rawPlatform("baremetal", 3, 1, { controlPlaneEndpoint: { mode: "external", address: "10.20.0.5" } }));
+    const settings = clusterSettings({ config: spec.config.cluster, clusterName: "gw", backends: ["baremetal"] });
+    const [first, second, , worker] = spec.machines;
+    const trust = { caCertPem: CA, caCertHash: `sha256:${"1".repeat(64)}` };
+    const script = (m: typeof first) => renderPartsScript(m.name, [kubeadmPart(settings, m, first.name, trust)]);
+
+    it("the first control plane waits for its material, places the CA key 0600, inits with a filled root-only config and forgets the material", () => {
+        const { stdout, rec } = runPart(script(first), false, renderJoinMaterial({ token: TOKEN, certificateKey: KEY, caKeyPem: CA_KEY }));
+        assert.match(stdout, /kubeadm: waiting for join material at \/etc\/groundwork\/join\.env \(0s\)/);
+        assert.strictEqual(readFileSync(join(rec, "args"), "utf8").trim(), "init --config /etc/groundwork/kubeadm/init.yaml --upload-certs --skip-token-print --skip-certificate-key-print");
+        const config = readFileSync(join(rec, "config"), "utf8");
+        assert.match(config, new RegExp(`token: "?${TOKEN.replace(".", "\\.")}"?\\n`));
+        assert.match(config, new RegExp(`certificateKey: "?${KEY}"?\\n`));
+        assert.doesNotMatch(config, /@JOIN_TOKEN@|@CERTIFICATE_KEY@/);
+        assert.strictEqual(readFileSync(join(rec, "config-mode"), "utf8").trim(), "600");
+        assert.strictEqual(readFileSync(join(rec, "ca.key"), "utf8"), CA_KEY);
+        assert.strictEqual(readFileSync(join(rec, "ca-key-mode"), "utf8").trim(), "600");
+        // Only the templates stay; the material and the filled config are gone, and nothing printed them.
+        assert.deepStrictEqual(readFileSync(join(rec, "left"), "utf8").split("\n").filter((l) => l && !l.endsWith(":")).sort(), ["ca.crt", "cluster.yaml", "init.template.yaml", "join.template.yaml", "kubeadm"]);
+        for (const s of [TOKEN, KEY, "PRIVATE KEY"]) assert.ok(!stdout.includes(s), `the bootstrap printed ${s}`);
+    });
+
+    for (const [label, m, key] of [["a joining control plane", second, KEY], ["a worker", worker, undefined]] as const) {
+        it(`${label} joins with its own token${key ? " and the certificate key" : ""} once the material arrives, and gets no CA key`, () => {
+            const { stdout, rec } = runPart(script(m), true, renderJoinMaterial({ token: TOKEN, certificateKey: key }));
+            assert.strictEqual(readFileSync(join(rec, "args"), "utf8").trim(), "join --config /etc/groundwork/kubeadm/join.yaml");
+            const config = readFileSync(join(rec, "config"), "utf8");
+            assert.match(config, new RegExp(`token: "?${TOKEN.replace(".", "\\.")}"?\\n`));
+            assert.strictEqual(config.includes(KEY), key !== undefined);
+            assert.strictEqual(readFileSync(join(rec, "config-mode"), "utf8").trim(), "600");
+            assert.throws(() => readFileSync(join(rec, "ca.key")));
+            assert.ok(!readFileSync(join(rec, "left"), "utf8").includes("join.env"));
+            assert.match(stdout, /kubeadm: joined in \d+s/);
+            for (const s of [TOKEN, KEY]) assert.ok(!stdout.includes(s), `the bootstrap printed ${s}`);
+        });
+    }
+});
