@@ -1,3 +1,5 @@
+// Type-only: the specs are checked field by field against the Kubernetes API types, and no Pulumi loads at run time.
+import type * as api from "@pulumi/kubernetes/types/input";
 import { imageThroughRegistry, RegistryEndpoint } from "../registry/endpoint";
 import { EffectiveWorkload, WorkloadRole } from "./config";
 
@@ -69,22 +71,22 @@ export function meta(name: string, ctx: WorkloadContext, labels: Record<string, 
 }
 
 /** Requests as configured; the CPU limit is twice the request, memory is capped at the request. */
-export function resourcesOf(w: EffectiveWorkload) {
+export function resourcesOf(w: EffectiveWorkload): api.core.v1.ResourceRequirements {
     return { requests: { cpu: `${w.cpuMillis}m`, memory: `${w.memoryMiB}Mi` }, limits: { cpu: `${2 * w.cpuMillis}m`, memory: `${w.memoryMiB}Mi` } };
 }
 
 /** Container security: never root, no privilege escalation, no capabilities, read-only root where the image allows. */
-export function containerSecurity(readOnlyRootFilesystem: boolean) {
+export function containerSecurity(readOnlyRootFilesystem: boolean): api.core.v1.SecurityContext {
     return { runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem, capabilities: { drop: ["ALL"] } };
 }
 
 /** Pod security: the image's own non-root user, volumes group-owned by it, the runtime's seccomp profile. */
-export function podSecurity(uid: number) {
+export function podSecurity(uid: number): api.core.v1.PodSecurityContext {
     return { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, seccompProfile: { type: "RuntimeDefault" } };
 }
 
 /** HA only: at most one pod more on any node than on another, counting only nodes the pods may use. */
-export function spreadOf(name: string, ctx: WorkloadContext): Record<string, unknown> {
+export function spreadOf(name: string, ctx: WorkloadContext): { topologySpreadConstraints?: api.core.v1.TopologySpreadConstraint[] } {
     if (!ctx.ha) return {};
     return {
         topologySpreadConstraints: [
@@ -96,7 +98,7 @@ export function spreadOf(name: string, ctx: WorkloadContext): Record<string, unk
 /** HA with more than one pod: a voluntary disruption (drain, upgrade) takes at most one pod at a time. */
 export function disruptionBudget(name: string, w: EffectiveWorkload, ctx: WorkloadContext, labels: Record<string, string>): K8sObject[] {
     if (!ctx.ha || w.replicas < 2) return [];
-    return [{ apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: meta(name, ctx, labels), spec: { maxUnavailable: 1, selector: { matchLabels: selectorOf(name) } } }];
+    return [{ apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: meta(name, ctx, labels), spec: { maxUnavailable: 1, selector: { matchLabels: selectorOf(name) } } satisfies api.policy.v1.PodDisruptionBudgetSpec }];
 }
 
 export interface PortSpec {
@@ -106,13 +108,13 @@ export interface PortSpec {
 
 /** A ClusterIP Service; `headless` gives the StatefulSet's stable pod names (published before ready, for peer discovery). */
 export function serviceOf(name: string, ctx: WorkloadContext, labels: Record<string, string>, ports: PortSpec[], headless = false): K8sObject {
-    const spec: Record<string, unknown> = { selector: selectorOf(name), ports: ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.name, protocol: "TCP" })) };
+    const spec: api.core.v1.ServiceSpec = { selector: selectorOf(name), ports: ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.name, protocol: "TCP" })) };
     if (headless) Object.assign(spec, { clusterIP: "None", publishNotReadyAddresses: true });
     return { apiVersion: "v1", kind: "Service", metadata: meta(headless ? `${name}-headless` : name, ctx, labels), spec };
 }
 
 /** A claim on the platform's storage class. */
-export function claimSpec(gib: number, ctx: WorkloadContext) {
+export function claimSpec(gib: number, ctx: WorkloadContext): api.core.v1.PersistentVolumeClaimSpec {
     return { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${gib}Gi` } }, ...(ctx.storageClass !== undefined ? { storageClassName: ctx.storageClass } : {}) };
 }
 
@@ -127,13 +129,13 @@ export function ingressOf(name: string, w: EffectiveWorkload, ctx: WorkloadConte
             spec: {
                 ingressClassName: ctx.ingressClass,
                 rules: [{ host: w.ingressHost, http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name, port: { name: port } } } }] } }],
-            },
+            } satisfies api.networking.v1.IngressSpec,
         },
     ];
 }
 
 /** A writable scratch directory for a read-only root filesystem. */
-export function scratch(volume: string, mountPath: string) {
+export function scratch(volume: string, mountPath: string): { volume: api.core.v1.Volume; mount: api.core.v1.VolumeMount } {
     return { volume: { name: volume, emptyDir: {} }, mount: { name: volume, mountPath } };
 }
 
@@ -141,7 +143,7 @@ export function scratch(volume: string, mountPath: string) {
  * A StatefulSet with one data claim per pod. `podSpec` is merged into the template's spec after
  * the security context and HA spread.
  */
-export function statefulSetOf(name: string, w: EffectiveWorkload, ctx: WorkloadContext, labels: Record<string, string>, uid: number, podSpec: Record<string, unknown>): K8sObject {
+export function statefulSetOf(name: string, w: EffectiveWorkload, ctx: WorkloadContext, labels: Record<string, string>, uid: number, podSpec: api.core.v1.PodSpec): K8sObject {
     return {
         apiVersion: "apps/v1",
         kind: "StatefulSet",
@@ -153,6 +155,6 @@ export function statefulSetOf(name: string, w: EffectiveWorkload, ctx: WorkloadC
             selector: { matchLabels: selectorOf(name) },
             template: { metadata: { labels }, spec: { securityContext: podSecurity(uid), ...spreadOf(name, ctx), ...podSpec } },
             volumeClaimTemplates: [{ metadata: { name: "data", labels }, spec: claimSpec(w.storageGiB ?? 1, ctx) }],
-        },
+        } satisfies api.apps.v1.StatefulSetSpec,
     };
 }

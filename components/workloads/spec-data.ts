@@ -1,3 +1,4 @@
+import type * as api from "@pulumi/kubernetes/types/input";
 import { EffectiveWorkload } from "./config";
 import { claimSpec, containerSecurity, disruptionBudget, K8sObject, labelsOf, meta, pullImage, resourcesOf, scratch, serviceOf, statefulSetOf, WorkloadContext, WorkloadObjects } from "./objects";
 
@@ -7,8 +8,8 @@ const UID = { postgres: 999, nats: 1000, rabbitmq: 999, clickhouse: 101 } as con
 export const BACKUP_SCHEDULE = "15 2 * * *";
 export const BACKUP_RETENTION_DAYS = 7;
 
-const fromSecret = (secret: string) => [{ secretRef: { name: secret } }];
-const podName = { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } };
+const fromSecret = (secret: string): api.core.v1.EnvFromSource[] => [{ secretRef: { name: secret } }];
+const podName: api.core.v1.EnvVar = { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } };
 
 /**
  * A PostgreSQL primary (StatefulSet, one claim) with generated credentials in a Secret, a client
@@ -78,7 +79,7 @@ export function userDbObjects(name: string, w: EffectiveWorkload, ctx: WorkloadC
                     },
                 },
             },
-        },
+        } satisfies api.batch.v1.CronJobSpec,
     };
     return {
         objects: [

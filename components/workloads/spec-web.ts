@@ -1,3 +1,4 @@
+import type * as api from "@pulumi/kubernetes/types/input";
 import { EffectiveWorkload, WORKLOAD_IMAGES } from "./config";
 import { containerSecurity, disruptionBudget, ingressOf, K8sObject, labelsOf, meta, podSecurity, pullImage, resourcesOf, scratch, selectorOf, serviceOf, spreadOf, WorkloadContext, WorkloadObjects } from "./objects";
 
@@ -9,7 +10,7 @@ const NGINX_UID = 101;
 const API_UID = 65532;
 const HTTP_PORT = 8080;
 
-function deployment(name: string, ctx: WorkloadContext, labels: Record<string, string>, uid: number, replicas: number | undefined, podSpec: Record<string, unknown>): K8sObject {
+function deployment(name: string, ctx: WorkloadContext, labels: Record<string, string>, uid: number, replicas: number | undefined, podSpec: api.core.v1.PodSpec): K8sObject {
     return {
         apiVersion: "apps/v1",
         kind: "Deployment",
@@ -18,11 +19,11 @@ function deployment(name: string, ctx: WorkloadContext, labels: Record<string, s
             ...(replicas !== undefined ? { replicas } : {}),
             selector: { matchLabels: selectorOf(name) },
             template: { metadata: { labels }, spec: { securityContext: podSecurity(uid), ...spreadOf(name, ctx), ...podSpec } },
-        },
+        } satisfies api.apps.v1.DeploymentSpec,
     };
 }
 
-const probe = { tcpSocket: { port: "http" }, periodSeconds: 10 };
+const probe: api.core.v1.Probe = { tcpSocket: { port: "http" }, periodSeconds: 10 };
 
 /**
  * A static site: nginx (unprivileged, read-only root) serving files that an init container copies
@@ -33,7 +34,7 @@ export function staticSiteObjects(name: string, w: EffectiveWorkload, ctx: Workl
     const labels = labelsOf(name, "static-site");
     const tmp = scratch("tmp", "/tmp");
     const site = { name: "site", emptyDir: {} };
-    const pod = {
+    const pod: api.core.v1.PodSpec = {
         initContainers: [
             {
                 name: "content",
@@ -76,7 +77,7 @@ export function webApiObjects(name: string, w: EffectiveWorkload, ctx: WorkloadC
     const labels = labelsOf(name, "web-api");
     const tmp = scratch("tmp", "/tmp");
     const args = w.image === WORKLOAD_IMAGES.webApi ? { args: [`-listen=:${HTTP_PORT}`, `-text=${name}`] } : {};
-    const pod = {
+    const pod: api.core.v1.PodSpec = {
         containers: [
             {
                 name: "api",
@@ -100,7 +101,7 @@ export function webApiObjects(name: string, w: EffectiveWorkload, ctx: WorkloadC
             minReplicas: w.replicas,
             maxReplicas: w.replicas * 3,
             metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }],
-        },
+        } satisfies api.autoscaling.v2.HorizontalPodAutoscalerSpec,
     };
     return {
         objects: [
