@@ -4,6 +4,8 @@ import { clusterBillOfMaterials } from "../../components/cluster/versions";
 import { enginePackages } from "../../components/engine/engines";
 import { PlatformSpec } from "../../components/platform/config";
 import { Bom, mergeBoms, registryBillOfMaterials } from "../../components/registry/bom";
+import { workloadsDeployed } from "../../components/platform/wiring";
+import { workloadImages } from "../../components/workloads/config";
 
 export const summary = "list every image (name:tag), package (name=version) and chart (name@version) the stack needs — what to mirror for an air-gapped install";
 
@@ -15,7 +17,8 @@ export interface StackBom extends Bom {
 /**
  * The stack's bill of materials, computed from its configured versions and add-ons: the
  * engine's packages on every machine, the cluster's images, packages and charts (unless the
- * stack stops at machines), and the registry's own (standalone package, or Harbor chart and images).
+ * stack stops at machines), the registry's own (standalone package, or Harbor chart and images),
+ * and the images of the app matrix's workloads.
  */
 export function stackBillOfMaterials(spec: PlatformSpec): StackBom {
     const c = spec.config;
@@ -27,6 +30,8 @@ export function stackBillOfMaterials(spec: PlatformSpec): StackBom {
         layers.cluster = clusterBillOfMaterials(c.cluster, spec.machines.map((m) => m.backend));
     }
     layers.registry = registryBillOfMaterials(c.registry);
+    // Upstream names here too: an air-gapped registry serves them under its mirror paths.
+    if (workloadsDeployed(spec)) layers.workloads = { images: workloadImages(c.apps), packages: [], charts: [] };
     return { ...mergeBoms(...Object.values(layers)), layers };
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { stringify } from "yaml";
 import { UsageError, parseFlags } from "../args";
 import { EXIT, reportProblems, specOrExit, STACK_FLAGS } from "../common";
 import { userDataProblems } from "../userdata-size";
@@ -10,10 +11,10 @@ import { EngineOptions, engineModule, engineParts, enginePackages } from "../../
 import { sandboxImage } from "../../components/engine/render-containerd";
 import { MachineSpec, PlatformSpec } from "../../components/platform/config";
 import { clusterParts, firstControlPlane, JOIN_MATERIAL_PATH, JOIN_TOKEN_TTL, joinMaterialNames } from "../../components/cluster";
-import { nodeClusterSettings, nodeEngine, nodeRegistry } from "../../components/platform/wiring";
+import { nodeClusterSettings, nodeEngine, nodeRegistry, stackWorkloadObjects } from "../../components/platform/wiring";
 import { DEFAULT_REGISTRY_USER, STANDALONE_PLACEHOLDERS, standaloneRenderParts } from "../../components/registry/render-standalone";
 
-export const summary = "write every machine's bootstrap (cloud-init user-data, bare-metal script) and plan.json to --out DIR";
+export const summary = "write every machine's bootstrap (cloud-init user-data, bare-metal script), plan.json and the workloads' Kubernetes objects to --out DIR";
 
 /** What a layer sees when it contributes to one machine's bootstrap. */
 export interface PartsContext {
@@ -180,6 +181,9 @@ export function renderStack(spec: PlatformSpec, providers: PartsProvider[] = par
         machines: planMachines,
     };
     files.set("plan.json", JSON.stringify(plan, null, 2) + "\n");
+    // The app matrix's objects as the API server gets them (generated credentials as placeholders).
+    const workloads = stackWorkloadObjects(spec);
+    if (workloads.length > 0) files.set("workloads.yaml", workloads.map((o) => `---\n${stringify(o, { sortMapEntries: false, lineWidth: 0 })}`).join(""));
     return { files, machines, plan };
 }
 
@@ -206,10 +210,11 @@ export async function run(argv: string[]): Promise<number> {
     if (tooLarge.length > 0) return reportProblems({ ...r.stack, problems: tooLarge });
     writeRendered(out, rendered);
     const scripts = [...rendered.files.keys()].filter((k) => k.endsWith("/bootstrap.sh")).length;
+    const objects = stackWorkloadObjects(r.spec).length;
     const placeholders = Object.keys((rendered.plan.placeholders as Record<string, string>) ?? {});
     process.stdout.write(
         [
-            `rendered ${rendered.machines.length} machine(s) of stack ${r.spec.config.name} into ${out}: ${rendered.machines.length} user-data, ${scripts} bootstrap.sh, plan.json`,
+            `rendered ${rendered.machines.length} machine(s) of stack ${r.spec.config.name} into ${out}: ${rendered.machines.length} user-data, ${scripts} bootstrap.sh, plan.json${objects > 0 ? `, workloads.yaml (${objects} objects)` : ""}`,
             `engine: ${r.spec.config.engine.kind}; parts per machine: ${rendered.machines[0]?.parts.join(", ") ?? "none"}`,
             placeholders.length > 0 ? `deploy-time placeholders: ${placeholders.join(", ")}` : "deploy-time placeholders: none",
         ].join("\n") + "\n",

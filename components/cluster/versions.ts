@@ -106,6 +106,15 @@ export const CHARTS: Record<AddonChart, ChartPin> = {
     },
 };
 
+/**
+ * The StorageClass the cluster's own add-ons provide for workloads: the Cinder CSI chart's
+ * `csi-cinder-sc-retain` (volumes kept when a claim goes) when OpenStack machines run with cloud
+ * integration; undefined otherwise (vSphere CSI makes no class of its own, bare metal has none).
+ */
+export function addonStorageClass(config: ClusterConfig, backends: ReadonlySet<string>): string | undefined {
+    return selectedCharts(config, backends).includes("cinderCsi") ? "csi-cinder-sc-retain" : undefined;
+}
+
 /** Images of the etcd snapshot job besides etcd itself (which comes from KUBERNETES_MINORS). */
 export const SNAPSHOT_IMAGES = { hostPath: "docker.io/library/busybox:1.37.0", s3: "docker.io/amazon/aws-cli:2.27.50" } as const;
 

@@ -10,6 +10,9 @@ import { AddressRequest, buildIpPlan, IpPlan } from "../network/plan";
 import { registryConfig } from "../registry/config";
 import { dnsLabel } from "../kit/zod-kit";
 import { Problem, zodProblems } from "../kit/problems";
+import { addonStorageClass } from "../cluster/versions";
+import { imageThroughRegistry, registryEndpoint } from "../registry/endpoint";
+import { appsConfig, appsProblems, EffectiveApps, resolveApps, STATEFUL_ROLES, workloadImages } from "../workloads/config";
 
 export { Problem } from "../kit/problems";
 export { MachineRole, MachineSpec } from "../machines/machine";
@@ -44,10 +47,13 @@ export const platformConfig = z
         engine: engineConfig.default({}),
         cluster: clusterConfig,
         registry: registryConfig.default({}),
+        /** The app matrix; resolved against its profile into EffectiveApps by parsePlatform. */
+        apps: appsConfig.optional(),
     })
     .strict();
 
-export type PlatformConfig = z.infer<typeof platformConfig>;
+/** The validated config with every default applied, the app matrix included. */
+export type PlatformConfig = Omit<z.infer<typeof platformConfig>, "apps"> & { apps: EffectiveApps };
 export interface PlatformSpec {
     config: PlatformConfig;
     machines: MachineSpec[];
@@ -168,6 +174,7 @@ function crossCheck(c: PlatformConfig, secrets: ReadonlySet<SecretName>, problem
     if (endpoint.mode === "kube-vip" && c.network.vip === undefined) p("network.vip", "is required when cluster.controlPlaneEndpoint.mode is kube-vip (the default)");
     if (endpoint.mode === "external" && endpoint.address === undefined) p("cluster.controlPlaneEndpoint.address", "is required when mode is external");
     problems.push(...engineProblems(c.engine));
+    storageProblems(c, problems);
     if (c.cluster.packageSource.kind === "mirror" && c.cluster.packageSource.url === undefined) p("cluster.packageSource.url", "is required when kind is mirror");
     const cidrs: [string, string][] = [["network.cidr", c.network.cidr], ["cluster.podCidr", c.cluster.podCidr], ["cluster.serviceCidr", c.cluster.serviceCidr]];
     cidrs.forEach(([ka, a], i) => {
@@ -177,6 +184,34 @@ function crossCheck(c: PlatformConfig, secrets: ReadonlySet<SecretName>, problem
             if (typeof ra !== "string" && typeof rb !== "string" && overlaps(ra, rb)) p(kb, `${b} overlaps platform.${ka} ${a}`);
         }
     });
+}
+
+/** Stateful workloads need a StorageClass: one the user names, or the one the cluster's add-ons make. */
+function storageProblems(c: PlatformConfig, problems: Problem[]) {
+    const stateful = Object.entries(c.apps.workloads).filter(([, w]) => STATEFUL_ROLES.includes(w.role)).map(([n]) => n);
+    if (stateful.length > 0 && c.apps.storageClass === undefined) {
+        problems.push({
+            path: "platform.apps.storageClass",
+            message: `is required: ${stateful.join(", ")} keep data on volumes and the cluster's add-ons make no StorageClass here (only Cinder CSI on OpenStack does); name one the cluster has`,
+        });
+    }
+}
+
+/** When air-gapped, every workload image must come from an upstream the platform registry serves. */
+function airGapProblems(c: PlatformConfig, machines: MachineSpec[]): Problem[] {
+    const wired = c.registry.mode === "standalone" || (c.registry.mode === "harbor" && c.upTo === "all");
+    if (!c.registry.airGapped || !wired) return [];
+    const endpoint = registryEndpoint(c.registry, machines, "");
+    if (!endpoint) return [];
+    const out: Problem[] = [];
+    for (const [name, w] of Object.entries(c.apps.workloads)) {
+        for (const image of workloadImages({ ...c.apps, workloads: { [name]: w } })) {
+            if (imageThroughRegistry(image, endpoint) !== undefined) continue;
+            const served = endpoint.mirrors.map((m) => m.host).join(", ") || "no upstream";
+            out.push({ path: `platform.apps.workloads.${name}.image`, message: `${image}: the registry is air-gapped and serves ${served} only; use an image from one of those or add a proxy cache for its registry` });
+        }
+    }
+    return out;
 }
 
 /**
@@ -189,8 +224,12 @@ export function parsePlatform(raw: unknown, secrets: ReadonlySet<SecretName> = n
     }
     const parsed = platformConfig.safeParse(raw);
     if (!parsed.success) return { problems: zodProblems(parsed.error, platformConfig, raw, "platform") };
-    const config = parsed.data;
     const problems: Problem[] = [];
+    const rawApps = parsed.data.apps ?? { workloads: {} };
+    problems.push(...appsProblems(rawApps, "platform.apps"));
+    const backends = new Set([parsed.data.machines.controlPlane, ...Object.values(parsed.data.machines.workers)].map((g) => g.backend));
+    const storageClass = rawApps.storageClass ?? addonStorageClass(parsed.data.cluster, backends);
+    const config: PlatformConfig = { ...parsed.data, apps: resolveApps(rawApps, parsed.data.environment, storageClass) };
     crossCheck(config, secrets, problems);
     const expanded = [
         ...expandGroup(config.name, "controlPlane", "control-plane", "platform.machines.controlPlane", config.machines.controlPlane, problems),
@@ -203,6 +242,8 @@ export function parsePlatform(raw: unknown, secrets: ReadonlySet<SecretName> = n
     problems.push(...netProblems);
     if (problems.length > 0 || !plan) return { problems };
     const machines = expanded.map(({ request, ...m }) => ({ ...m, address: plan.addresses[m.name] }));
+    problems.push(...airGapProblems(config, machines));
+    if (problems.length > 0) return { problems };
     return { spec: { config, machines, ipPlan: plan }, problems };
 }
 
@@ -219,5 +260,7 @@ export function layerOrder(spec: PlatformSpec): string[] {
     order.push(`cluster: Kubernetes ${c.cluster.kubernetesVersion}, first control plane, then other control planes ‖ workers`);
     order.push(`add-ons: ${c.cluster.cni.kind}${c.cluster.addons.etcdSnapshots.enabled ? ", etcd snapshots" : ""}`);
     if (c.registry.mode === "harbor") order.push("registry: Harbor on the cluster");
+    const workloads = Object.entries(c.apps.workloads);
+    if (c.upTo === "all" && workloads.length > 0) order.push(`workloads: ${workloads.map(([n, w]) => `${n} (${w.role})`).join(", ")}; profile ${c.apps.profile}`);
     return order;
 }

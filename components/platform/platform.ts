@@ -5,7 +5,8 @@ import { engineParts } from "../engine/engines";
 import { Backends, Bootstrap, Machine, MachinePool, MachineSpec, OpenStackFoundation, platformPorts, SubnetInfo, VsphereFoundation } from "../machines";
 import { Harbor, issueRegistryTls, RegistryEndpoint, RegistryTls, StandaloneRegistry } from "../registry";
 import { etcdSnapshotsToS3, openstackCloudIntegration, PlatformSpec, SecretName } from "./config";
-import { nodeClusterSettings, nodeEngine, nodeRegistry, registryWired } from "./wiring";
+import { Workloads } from "../workloads/workloads";
+import { nodeClusterSettings, nodeEngine, nodeRegistry, registryWired, stackWorkloadContext, workloadsDeployed } from "./wiring";
 
 /** Secrets from their own config keys (SECRET_KEYS); each stays a Pulumi secret. */
 export type PlatformSecrets = Partial<Record<SecretName, pulumi.Input<string>>>;
@@ -101,6 +102,8 @@ export class Platform extends pulumi.ComponentResource {
     /** Registry endpoint (`host:port`) and the CA nodes trust; undefined when registry.mode is none. */
     public readonly registry?: { endpoint: pulumi.Output<string>; caPem: pulumi.Output<string> };
     public readonly cluster?: Cluster;
+    /** The app matrix; undefined when upTo is machines or apps.workloads is empty. */
+    public readonly workloads?: Workloads;
 
     constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("groundwork:platform:Platform", name, {}, opts);
@@ -168,8 +171,16 @@ export class Platform extends pulumi.ComponentResource {
                 child,
             );
             this.kubeconfig = pulumi.secret(this.cluster.kubeconfig);
-            if (c.registry.mode === "harbor" && reg.harborTls) {
-                new Harbor(`${name}-harbor`, { config: c.registry, provider: this.cluster.provider, chartRepository: c.cluster.chartRepository, tls: reg.harborTls }, child);
+            const harbor = c.registry.mode === "harbor" && reg.harborTls
+                ? new Harbor(`${name}-harbor`, { config: c.registry, provider: this.cluster.provider, chartRepository: c.cluster.chartRepository, tls: reg.harborTls }, child)
+                : undefined;
+            if (workloadsDeployed(spec)) {
+                // After the add-ons (CNI, CSI for the claims) and Harbor (air-gapped pulls go through it).
+                this.workloads = new Workloads(
+                    `${name}-apps`,
+                    { apps: c.apps, context: stackWorkloadContext(spec), provider: this.cluster.provider },
+                    { ...child, dependsOn: [this.cluster.addons, ...(harbor ? [harbor.release] : [])] },
+                );
             }
         }
         if (reg.endpoint) this.registry = { endpoint: pulumi.output(reg.endpoint.authority), caPem: pulumi.output(reg.endpoint.caPem) };

@@ -4,6 +4,8 @@ import { EngineConfig } from "../engine/config";
 import { EngineOptions } from "../engine/engines";
 import { RegistryAuth } from "../engine/render-containerd";
 import { clusterRegistryWiring, engineWithRegistry, RegistryEndpoint, registryEndpoint } from "../registry/endpoint";
+import { K8sObject, WorkloadContext } from "../workloads/objects";
+import { appsObjects, workloadContext } from "../workloads/specs";
 import { PlatformSpec } from "./config";
 
 /**
@@ -53,4 +55,21 @@ export function nodeClusterSettings(spec: PlatformSpec): ClusterSettings {
         imageRepository: clusterRegistryWiring(nodeRegistry(spec, "")).imageRepository,
         backends: new Set(spec.machines.map((m) => m.backend)),
     });
+}
+
+/** Whether the stack deploys workloads: the cluster is built and apps.workloads names some. */
+export function workloadsDeployed(spec: PlatformSpec): boolean {
+    return spec.config.upTo === "all" && Object.keys(spec.config.apps.workloads).length > 0;
+}
+
+/** The workloads' context: profile HA, classes, cluster domain, and the registry when air-gapped (images rewritten to it). */
+export function stackWorkloadContext(spec: PlatformSpec): WorkloadContext {
+    const c = spec.config;
+    const endpoint = c.registry.airGapped ? nodeRegistry(spec, "") : undefined;
+    return workloadContext(c.apps, { clusterDomain: c.cluster.clusterDomain, ...(endpoint ? { registry: endpoint } : {}) });
+}
+
+/** Every Kubernetes object the stack's workloads create, as plain data (generated credentials as placeholders). */
+export function stackWorkloadObjects(spec: PlatformSpec): K8sObject[] {
+    return workloadsDeployed(spec) ? appsObjects(spec.config.apps, stackWorkloadContext(spec)) : [];
 }

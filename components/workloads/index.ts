@@ -1,3 +1,14 @@
-// The workloads layer (the app matrix and the VM→container migration planner) has no issue yet;
-// it will build on the cluster's kubernetes.Provider.
-export {};
+// The workloads layer: the app matrix (static site, web API, user DB, queue, analytics DB) as
+// container workloads on the cluster's provider. Pure spec builders, thin components.
+export * from "./config";
+export * from "./objects";
+export * from "./spec-web";
+export * from "./spec-data";
+export * from "./specs";
+export * from "./wire";
+export * from "./static-site";
+export * from "./web-api";
+export * from "./user-db";
+export * from "./queue";
+export * from "./analytics-db";
+export * from "./workloads";

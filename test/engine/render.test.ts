@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import { parse } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import { ENGINE_PROVIDER, PartsProvider, partsProviders, renderStack } from "../../cli/commands/render";
 import { loadStackFile, stackFilePath, stackNames } from "../../cli/stackfile";
 import { BOOTSTRAP_PATH, placeholder } from "../../components/engine/bootstrap";
@@ -72,6 +72,25 @@ describe("cli: groundwork render", () => {
         assert.ok(plan.placeholders["@@GROUNDWORK:registry-ca@@"], "the deploy-time CA is a named placeholder");
     });
 
+    it("writes the workloads' objects to workloads.yaml (prod: through Harbor, placeholders for credentials); none for local", async () => {
+        const out = tmp();
+        const r = await runCli(["render", "--stack", "prod", "--out", out]);
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stdout, /plan\.json, workloads\.yaml \(25 objects\)\n/);
+        const docs = parseAllDocuments(fs.readFileSync(path.join(out, "workloads.yaml"), "utf8")).map((d) => d.toJS());
+        assert.strictEqual(docs.length, 25);
+        assert.deepStrictEqual(docs[0], { apiVersion: "v1", kind: "Namespace", metadata: { name: "apps", labels: { "app.kubernetes.io/managed-by": "groundwork" } } });
+        const users = docs.find((d) => d.kind === "StatefulSet" && d.metadata.name === "users");
+        assert.strictEqual(users.spec.template.spec.containers[0].image, "harbor.prod.example/dockerhub/library/postgres:17.6");
+        assert.strictEqual(users.spec.volumeClaimTemplates[0].spec.storageClassName, "cinder-ssd");
+        assert.deepStrictEqual(users.spec.volumeClaimTemplates[0].spec.resources, { requests: { storage: "200Gi" } });
+        const secret = docs.find((d) => d.kind === "Secret" && d.metadata.name === "users-credentials");
+        assert.strictEqual(secret.stringData.POSTGRES_PASSWORD, `generated-${"x".repeat(22)}`);
+        const local = tmp();
+        await runCli(["render", "--stack", "local", "--out", local]);
+        assert.strictEqual(fs.existsSync(path.join(local, "workloads.yaml")), false);
+    });
+
     it("gives bare metal the very same script that cloud-init runs on VMs", () => {
         const rendered = renderStack(spec("customer-dc"));
         for (const m of rendered.machines.filter((x) => x.machine.backend === "baremetal")) {
@@ -85,7 +104,7 @@ describe("cli: groundwork render", () => {
         const [a, b] = [tmp(), tmp()];
         for (const out of [a, b]) assert.strictEqual((await runCli(["render", "--stack", "prod", "--out", out])).code, 0);
         const ta = tree(a);
-        assert.strictEqual(ta.size, 12);
+        assert.strictEqual(ta.size, 13, "11 user-data, plan.json, workloads.yaml");
         assert.deepStrictEqual(tree(b), ta);
     });
 

@@ -35,6 +35,27 @@ function rows(out: string): Map<string, [string, string]> {
 }
 
 const DEV_PROD_KEYS = [
+    "apps.ingressClass",
+    "apps.profile",
+    "apps.storageClass",
+    "apps.workloads.analytics.cpuMillis",
+    "apps.workloads.analytics.memoryMiB",
+    "apps.workloads.analytics.storageGiB",
+    "apps.workloads.api.cpuMillis",
+    "apps.workloads.api.ingressHost",
+    "apps.workloads.api.memoryMiB",
+    "apps.workloads.api.replicas",
+    "apps.workloads.events.cpuMillis",
+    "apps.workloads.events.memoryMiB",
+    "apps.workloads.events.replicas",
+    "apps.workloads.events.storageGiB",
+    "apps.workloads.site.cpuMillis",
+    "apps.workloads.site.ingressHost",
+    "apps.workloads.site.memoryMiB",
+    "apps.workloads.site.replicas",
+    "apps.workloads.users.cpuMillis",
+    "apps.workloads.users.memoryMiB",
+    "apps.workloads.users.storageGiB",
     "backends.openstack.adminCidrs",
     "backends.openstack.authUrl",
     "backends.openstack.bootVolumeGiB",
@@ -104,7 +125,16 @@ describe("cli: groundwork diff-stacks", () => {
         // A default on one side against a setting on the other: dev's default 7 vs prod's 24.
         assert.deepStrictEqual(doc.differences.find((d: { key: string }) => d.key === "cluster.addons.etcdSnapshots.retention"), { key: "cluster.addons.etcdSnapshots.retention", a: 7, b: 24 });
         assert.deepStrictEqual(doc.differences.find((d: { key: string }) => d.key === "network.loadBalancerPool"), { key: "network.loadBalancerPool", a: null, b: "10.40.3.0/26" });
-        assert.strictEqual(doc.identical, 27);
+        // The app matrix: the profile's defaults against prod's profile and its explicit overrides.
+        const d = (key: string) => doc.differences.find((x: { key: string }) => x.key === key);
+        assert.deepStrictEqual(d("apps.profile"), { key: "apps.profile", a: "dev", b: "prod" });
+        assert.deepStrictEqual(d("apps.workloads.api.replicas"), { key: "apps.workloads.api.replicas", a: 1, b: 4 });
+        assert.deepStrictEqual(d("apps.workloads.users.storageGiB"), { key: "apps.workloads.users.storageGiB", a: 5, b: 200 });
+        assert.deepStrictEqual(d("apps.storageClass"), { key: "apps.storageClass", a: "csi-cinder-sc-retain", b: "cinder-ssd" });
+        assert.deepStrictEqual(d("apps.workloads.site.ingressHost"), { key: "apps.workloads.site.ingressHost", a: null, b: "www.prod.example" });
+        // Same role, image, queue engine and single-instance replicas on both: identical, not listed.
+        assert.strictEqual(d("apps.workloads.users.image"), undefined);
+        assert.strictEqual(doc.identical, 40);
     });
 
     it("prints aligned KEY/dev/prod columns, only differing keys, and a count line", async () => {
@@ -121,7 +151,7 @@ describe("cli: groundwork diff-stacks", () => {
         }
         const lines = r.out.trimEnd().split("\n");
         assert.strictEqual(lines[0], "dev (stacks/Pulumi.dev.yaml) vs prod (stacks/Pulumi.prod.yaml): effective config, defaults applied");
-        assert.strictEqual(lines[lines.length - 1], "54 keys differ, 27 identical");
+        assert.strictEqual(lines[lines.length - 1], "75 keys differ, 40 identical");
         const header = lines[2];
         const row = lines.find((l) => l.startsWith("machines.controlPlane.count"))!;
         assert.strictEqual(row.indexOf("1 "), header.indexOf("dev"), "column A is aligned under its header");
@@ -132,7 +162,7 @@ describe("cli: groundwork diff-stacks", () => {
         const r = await capture(() => run(["dev", path.join("stacks", "Pulumi.dev.yaml")]));
         assert.strictEqual(r.code, 0, r.err);
         assert.ok(!r.out.includes("KEY"), r.out);
-        assert.strictEqual(r.out.trimEnd().split("\n").pop(), "0 keys differ, 53 identical");
+        assert.strictEqual(r.out.trimEnd().split("\n").pop(), "0 keys differ, 84 identical");
     });
 
     it("exits 2 naming an unknown stack and the known ones", async () => {

@@ -42,6 +42,24 @@ describe("registry: groundwork bom", () => {
         assert.ok(b.packages.includes("kubeadm=1.33.5-1.1"));
     });
 
+    it("the app matrix's images join the bill of materials under their upstream names; upTo machines adds none", async () => {
+        const workloadImages = [
+            "docker.io/clickhouse/clickhouse-server:25.3.10.19",
+            "docker.io/hashicorp/http-echo:1.0.0",
+            "docker.io/library/nats:2.11.6-alpine",
+            "docker.io/library/postgres:17.6",
+            "docker.io/nginxinc/nginx-unprivileged:1.28.0-alpine",
+        ];
+        for (const stack of ["dev", "prod"]) {
+            const b = await bom(stack);
+            for (const i of workloadImages) assert.ok(b.images.includes(i), `${stack}: ${i}`);
+            assert.ok(!b.images.some((i) => i.includes("rabbitmq")), `${stack} runs NATS`);
+        }
+        const cdc = await bom("customer-dc");
+        assert.ok(cdc.images.includes("docker.io/library/rabbitmq:4.1.3"));
+        assert.ok(!cdc.images.some((i) => i.includes("/nats:")), "customer-dc runs RabbitMQ");
+    });
+
     it("customer-dc: the standalone registry's package and the vSphere add-ons; local: engine packages only", async () => {
         const cdc = await bom("customer-dc");
         assert.ok(cdc.packages.includes("docker-registry=2.8.2+ds1-1"));
