@@ -192,4 +192,16 @@ describe("command plugin: @pulumi/command through the real engine, against a loo
         assert.deepStrictEqual(fs.readdirSync(remoteDir).sort(), ["deleted.log", "env.txt", "secret.txt"]); // no delete command for those
         assert.deepStrictEqual(fs.readdirSync(localDir), []);
     });
+
+    it("connection failures end the create with the reason: dialErrorLimit spent on a closed port, a wrong hostKey", async () => {
+        pulumi(`config set closedPort ${await freePort()}`);
+        pulumi(`config set wrongHostKey '${fs.readFileSync(path.join(work, "ssh/client.pub"), "utf8").trim()}'`);
+        pulumi("config set failures true");
+        const up = pulumi("up --yes --skip-preview", true);
+        const text = up.stdout + up.stderr;
+        assert.notStrictEqual(up.code, 0);
+        assert.match(text, /connecting to 127\.0\.0\.1:\d+ as \w+ failed 2 times \(dialErrorLimit\): .*connection refused/);
+        assert.match(text, /connecting to 127\.0\.0\.1:\d+ as \w+ failed 1 times \(dialErrorLimit\): .*host key mismatch/);
+        assert.ok(!fs.existsSync(path.join(remoteDir, "never.txt")), "a command ran on a host with the wrong key");
+    });
 });

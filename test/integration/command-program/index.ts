@@ -51,6 +51,12 @@ const here = new local.Command("here", {
     triggers: [trigger],
 });
 
+// Connection failures, asked for by the test: a closed port (dialErrorLimit 2) and a wrong host key.
+if (cfg.getBoolean("failures")) {
+    new remote.Command("unreachable", { connection: { ...connection, port: cfg.requireNumber("closedPort"), dialErrorLimit: 2 }, create: "true" });
+    new remote.Command("wrong-host-key", { connection: { ...connection, hostKey: cfg.require("wrongHostKey"), dialErrorLimit: 1 }, create: `touch ${dir}/never.txt` });
+}
+
 export const writeStdout = write.stdout;
 export const secretStdout = secret.stdout;
 export const envStdout = env.stdout;
