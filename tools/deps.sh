@@ -2,11 +2,13 @@
 # Installs the Debian packages a stage needs, only when missing:
 #   deps.sh validators   shellcheck, cloud-init (its `schema` command only; it never runs here), openssl,
 #                        docker-registry (started on loopback by the seed tests only), skopeo (reads built images)
+#   deps.sh sshd         openssh-server (tests start their own loopback sshd; the service never starts)
 set -euo pipefail
 want=()
 case "${1:-}" in
   validators) want=(shellcheck cloud-init openssl docker-registry skopeo) ;;
-  *) echo "deps.sh: unknown set '${1:-}'; sets: validators" >&2; exit 2 ;;
+  sshd) want=(openssh-server) ;;
+  *) echo "deps.sh: unknown set '${1:-}'; sets: validators sshd" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${want[@]}"; do
@@ -14,6 +16,14 @@ for p in "${want[@]}"; do
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "[deps] installing: ${missing[*]}"
+# Packages with services (openssh-server) must not start them here: a policy-rc.d refuses, for this
+# install only, unless the machine already has one.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
 if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
   apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -5,7 +5,9 @@
 #   cli         the `pulumi` CLI, github.com/pulumi/pulumi/pkg/v3 at the engine version
 #   nodejs      our Node.js language host (tools/toolchain/nodejs; the upstream module is not served)
 #   kubernetes  the kubernetes resource plugin at the one commit the proxy serves
-# Named but not buildable here (the proxy refuses their modules): openstack random tls command vsphere.
+#   command     groundwork's own command plugin (tools/toolchain/command/build.sh, which caches,
+#               checks the schema against @pulumi/command and registers it)
+# Named but not buildable here (the proxy refuses their modules): openstack random tls vsphere.
 # Each finished build is kept under $GROUNDWORK_CACHE/pulumi/bin/<component>-<version>/ and skipped on
 # the next run while its key (version, wrapper sources, Go version) is unchanged. Providers are
 # registered with the built CLI (`pulumi plugin install resource … --file …`).
@@ -30,14 +32,18 @@ declare -A VERSION=(
   [cli]="$GROUNDWORK_PULUMI_VERSION"
   [nodejs]="$GROUNDWORK_PULUMI_VERSION"
   [kubernetes]="$K8S_VERSION"
+  [command]="1.2.1"
 )
-BUILDABLE=(cli nodejs kubernetes)
+BUILDABLE=(cli nodejs kubernetes command)
+# Components with a build script of their own (its own cache key, schema check and registration).
+declare -A OWN_SCRIPT=(
+  [command]="$HERE/command/build.sh"
+)
 # component -> why it cannot be built from the proxy (checked on 2026-11-25)
 declare -A UNAVAILABLE=(
   [openstack]="3.15.2: the Go module proxy refuses github.com/pulumi/pulumi-openstack/provider/v3 (every version, HTTP 403); see tools/toolchain/openstack-bridge/"
   [random]="4.21.2: the Go module proxy refuses github.com/pulumi/pulumi-random/provider/v4 (HTTP 403, also the pseudo-version of the sdk/v4.21.2 commit)"
   [tls]="5.6.1: the Go module proxy refuses github.com/pulumi/pulumi-tls/provider/v5 (HTTP 403)"
-  [command]="1.2.1: the proxy serves github.com/pulumi/pulumi-command@v1.2.1 without provider/ (its own module, refused with HTTP 403)"
   [vsphere]="4.x: the Go module proxy refuses github.com/pulumi/pulumi-vsphere/provider/v4 (HTTP 403)"
 )
 
@@ -72,7 +78,7 @@ for arg in "$@"; do
 done
 [[ ${#WANT[@]} -gt 0 ]] || WANT=("${BUILDABLE[@]}")
 # The CLI registers the providers, so it is built first whenever a provider is asked for.
-if [[ " ${WANT[*]} " != *" cli "* && " ${WANT[*]} " == *" kubernetes "* ]]; then
+if [[ " ${WANT[*]} " != *" cli "* && (" ${WANT[*]} " == *" kubernetes "* || " ${WANT[*]} " == *" command "*) ]]; then
   WANT=(cli "${WANT[@]}")
 fi
 
@@ -162,6 +168,21 @@ for comp in "${WANT[@]}"; do
   fi
   ver="${VERSION[$comp]}"
   out="$DIR/bin/$comp-$ver"
+  if [[ -n "${OWN_SCRIPT[$comp]:-}" ]]; then
+    t0=$SECONDS
+    if bash "${OWN_SCRIPT[$comp]}" 2>&1 | tee "$DIR/logs/$comp-script.log"; then
+      STATUS[$comp]="built"
+      grep -q '] cached: ' "$DIR/logs/$comp-script.log" && STATUS[$comp]="cached"
+      SIZE[$comp]="$(du -m "$out/pulumi-resource-$comp" | cut -f1) MiB"
+    else
+      STATUS[$comp]="FAILED"
+      SIZE[$comp]="-"
+      FAILED=1
+    fi
+    SECS[$comp]=$((SECONDS - t0))
+    [[ ${STATUS[$comp]} != FAILED || $KEEP_GOING -eq 1 ]] || break
+    continue
+  fi
   case "$comp" in
     cli) key="$(cache_key cli "$HERE/cli/go.mod" "$HERE/cli/go.sum")"; binary="$out/pulumi" ;;
     nodejs) key="$(cache_key nodejs "$HERE/nodejs/go.mod" "$HERE/nodejs/go.sum" "$HERE/nodejs/main.go")"

@@ -1,0 +1,207 @@
+// groundwork's own command plugin (tools/toolchain/command) through the REAL Pulumi engine: a tiny
+// program (command-program/index.ts) runs remote.Command against a loopback sshd this test starts
+// and stops, and local.Command. Every claim is checked through the real effects: files on the
+// "remote" side, the state export, the delete commands' traces.
+import * as assert from "assert";
+import { ChildProcess, spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+
+const REPO = path.resolve(__dirname, "../..");
+const STACK = "cmdtest";
+const TOKEN = "tok-7f3a9c21e5d84b06"; // the secret the program passes on stdin
+
+interface Run {
+    code: number;
+    stdout: string;
+    stderr: string;
+    seconds: number;
+}
+
+function sh(script: string, env: NodeJS.ProcessEnv = {}, echo = false): Run {
+    const t0 = Date.now();
+    const r = spawnSync("bash", ["-c", script], { cwd: REPO, env: { ...process.env, ...env }, encoding: "utf8", maxBuffer: 1 << 28 });
+    if (echo) process.stdout.write((r.stdout + r.stderr).replace(/^/gm, "      "));
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, seconds: (Date.now() - t0) / 1000 };
+}
+
+function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const srv = net.createServer();
+        srv.once("error", reject);
+        srv.listen(0, "127.0.0.1", () => {
+            const port = (srv.address() as net.AddressInfo).port;
+            srv.close(() => resolve(port));
+        });
+    });
+}
+
+async function waitForPort(port: number, child: ChildProcess, seconds: number): Promise<void> {
+    const deadline = Date.now() + seconds * 1000;
+    for (;;) {
+        if (child.exitCode !== null) throw new Error(`sshd exited with ${child.exitCode} before listening`);
+        const ok = await new Promise<boolean>((resolve) => {
+            const s = net.connect(port, "127.0.0.1", () => { s.destroy(); resolve(true); });
+            s.once("error", () => resolve(false));
+        });
+        if (ok) return;
+        if (Date.now() > deadline) throw new Error(`sshd did not listen on 127.0.0.1:${port} within ${seconds}s`);
+        await new Promise((r) => setTimeout(r, 200));
+    }
+}
+
+describe("command plugin: @pulumi/command through the real engine, against a loopback sshd", function () {
+    let work: string;
+    let remoteDir: string;
+    let localDir: string;
+    let sshd: ChildProcess | undefined;
+    let sshdLog = "";
+    const timings: Record<string, number> = {};
+    const read = (file: string) => fs.readFileSync(path.join(remoteDir, file), "utf8");
+
+    const pulumi = (args: string, allowFail = false, echo = false): Run => {
+        const r = sh(`source tools/toolchain/env.sh && pulumi ${args} --stack ${STACK} --cwd '${work}/program' --non-interactive`, {
+            PULUMI_BACKEND_URL: `file://${work}/backend`,
+            PULUMI_CONFIG_PASSPHRASE: "groundwork-command-test",
+        }, echo);
+        if (r.code !== 0 && !allowFail) throw new Error(`pulumi ${args} failed (${r.code}):\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}\nsshd log:\n${sshdLog.slice(-2000)}`);
+        return r;
+    };
+    const outputs = (): Record<string, unknown> => JSON.parse(pulumi("stack output --json --show-secrets").stdout);
+    const previewOps = (): string[] => {
+        const out = JSON.parse(pulumi("preview --json").stdout) as { steps: { op: string; urn: string }[] };
+        return out.steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.urn.split("::").pop()}`).sort();
+    };
+
+    before(async function () {
+        this.timeout(3600_000);
+        const deps = sh("bash tools/deps.sh sshd");
+        assert.strictEqual(deps.code, 0, deps.stderr);
+        const build = sh("bash tools/toolchain/build.sh cli nodejs command", {}, true);
+        assert.strictEqual(build.code, 0, `toolchain build failed:\n${build.stderr.slice(-3000)}`);
+        timings.toolchain = build.seconds;
+
+        work = fs.mkdtempSync(path.join(os.tmpdir(), "gw-cmd-"));
+        remoteDir = path.join(work, "remote");
+        localDir = path.join(work, "local");
+        for (const d of ["remote", "local", "ssh", "backend", "program"]) fs.mkdirSync(path.join(work, d));
+        const ssh = path.join(work, "ssh");
+        const keys = sh(`ssh-keygen -q -t ed25519 -N '' -f '${ssh}/host' && ssh-keygen -q -t ed25519 -N '' -f '${ssh}/client' && cp '${ssh}/client.pub' '${ssh}/authorized_keys'`);
+        assert.strictEqual(keys.code, 0, keys.stderr);
+        const port = await freePort();
+        fs.writeFileSync(path.join(ssh, "sshd_config"), [
+            `Port ${port}`, "ListenAddress 127.0.0.1", `HostKey ${ssh}/host`, `AuthorizedKeysFile ${ssh}/authorized_keys`,
+            "PidFile none", "StrictModes no", "UsePAM no", "PasswordAuthentication no", "KbdInteractiveAuthentication no",
+            "PermitRootLogin prohibit-password", "",
+        ].join("\n"));
+        fs.mkdirSync("/run/sshd", { recursive: true }); // sshd's privilege separation directory
+        const cfgTest = sh(`/usr/sbin/sshd -t -f '${ssh}/sshd_config'`);
+        assert.strictEqual(cfgTest.code, 0, cfgTest.stderr);
+        sshd = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", path.join(ssh, "sshd_config")], { stdio: ["ignore", "ignore", "pipe"] });
+        sshd.stderr?.on("data", (d) => { sshdLog += d.toString(); });
+        await waitForPort(port, sshd, 20);
+
+        const program = path.join(work, "program");
+        fs.copyFileSync(path.join(__dirname, "command-program/index.ts"), path.join(program, "index.ts"));
+        fs.symlinkSync(path.join(REPO, "node_modules"), path.join(program, "node_modules"));
+        fs.writeFileSync(path.join(program, "package.json"), JSON.stringify({ name: "cmdtest", main: "index.ts" }));
+        fs.writeFileSync(path.join(program, "Pulumi.yaml"), "name: cmdtest\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n");
+        pulumi("stack init --secrets-provider passphrase");
+        const user = os.userInfo().username;
+        for (const [k, v] of Object.entries({ remoteDir, localDir, port: String(port), user, keyFile: `${ssh}/client`, trigger: "one" })) {
+            pulumi(`config set ${k} '${v}'`);
+        }
+        pulumi(`config set --secret token '${TOKEN}'`);
+    });
+
+    after(function () {
+        this.timeout(600_000);
+        if (work) pulumi("destroy --yes --skip-preview", true);
+        if (sshd?.pid !== undefined && sshd.exitCode === null) process.kill(sshd.pid, "SIGTERM");
+        if (work) fs.rmSync(work, { recursive: true, force: true });
+        process.stdout.write(`      timings (s): ${JSON.stringify(timings)}\n`);
+    });
+
+    it("the schema the engine gets from the plugin (pulumi package get-schema) matches what @pulumi/command sends", () => {
+        const file = path.join(work, "schema.json");
+        const got = sh(`source tools/toolchain/env.sh && pulumi package get-schema "$GROUNDWORK_PULUMI_DIR/bin/command-1.2.1/pulumi-resource-command" > '${file}'`);
+        assert.strictEqual(got.code, 0, got.stderr);
+        const check = sh(`bash tools/toolchain/command/check-schema.sh '${file}'`);
+        assert.strictEqual(check.code, 0, check.stdout + check.stderr);
+        assert.match(check.stdout, /^schema check ok: .* 0 problems$/m);
+    });
+
+    it("a bad input fails the preview with one message naming the property", () => {
+        pulumi("config set logging loud");
+        const bad = pulumi("preview", true);
+        pulumi("config rm logging");
+        assert.notStrictEqual(bad.code, 0);
+        assert.match(bad.stdout + bad.stderr, /logging: must be one of stdout, stderr, stdoutAndStderr, none, got "loud"/);
+    });
+
+    it("pulumi up runs the create commands: files on the remote side, stdout, environment, local.Command", () => {
+        const up = pulumi("up --yes --skip-preview", false, true);
+        timings.up = up.seconds;
+        assert.strictEqual(read("file-one.txt"), "hello-one"); // stdin, byte for byte
+        assert.strictEqual(read("secret.txt"), TOKEN);
+        assert.strictEqual(read("env.txt"), "it's me");
+        assert.strictEqual(fs.readFileSync(path.join(localDir, "local-one.txt"), "utf8"), "local-one\n");
+        const out = outputs();
+        assert.deepStrictEqual(out, {
+            writeStdout: "created hello-one",
+            secretStdout: TOKEN,
+            envStdout: `it's me from ${os.userInfo().username}`,
+            localStdout: `${localDir}\ncreated hello-one`, // pwd, then stdin (the remote command's stdout)
+        });
+    });
+
+    it("pulumi stack export holds the secret output encrypted and no secret in clear", () => {
+        const text = pulumi("stack export").stdout;
+        const state = JSON.parse(text) as { deployment: { resources: { urn: string; outputs?: Record<string, unknown> }[] } };
+        const res = (name: string) => state.deployment.resources.find((r) => r.urn.endsWith(`::${name}`));
+        const secretOut = res("secret")?.outputs?.stdout as Record<string, unknown>;
+        assert.strictEqual(secretOut["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
+        assert.strictEqual(typeof secretOut.ciphertext, "string");
+        assert.ok(!text.includes(TOKEN), "the token is in the state in clear");
+        const keyBody = fs.readFileSync(path.join(work, "ssh/client"), "utf8").split("\n")[1];
+        assert.ok(keyBody.length > 40 && !text.includes(keyBody), "the private key is in the state in clear");
+        // A command without secret inputs keeps a plain stdout (the connection's secret does not spread).
+        assert.strictEqual(res("write")?.outputs?.stdout, "created hello-one");
+    });
+
+    it("a second up changes nothing; a new trigger replaces exactly the resources that list it", () => {
+        const again = pulumi("up --yes --expect-no-changes", true);
+        assert.strictEqual(again.code, 0, again.stdout.slice(-2000));
+        pulumi("config set trigger two");
+        assert.deepStrictEqual(previewOps(), ["replace here", "replace write"]);
+        const up = pulumi("up --yes --skip-preview", false, true);
+        timings.replace = up.seconds;
+        assert.strictEqual(read("file-two.txt"), "hello-two");
+        assert.ok(!fs.existsSync(path.join(remoteDir, "file-one.txt")), "the old resource's delete command did not run");
+        assert.strictEqual(read("deleted.log"), "deleted one\n");
+        assert.deepStrictEqual(fs.readdirSync(localDir), ["local-two.txt"]);
+        assert.strictEqual(outputs().localStdout, `${localDir}\ncreated hello-two`);
+    });
+
+    it("pulumi destroy runs the delete commands", () => {
+        const down = pulumi("destroy --yes --skip-preview", false, true);
+        timings.destroy = down.seconds;
+        assert.strictEqual(read("deleted.log"), "deleted one\ndeleted two\n");
+        assert.deepStrictEqual(fs.readdirSync(remoteDir).sort(), ["deleted.log", "env.txt", "secret.txt"]); // no delete command for those
+        assert.deepStrictEqual(fs.readdirSync(localDir), []);
+    });
+
+    it("connection failures end the create with the reason: dialErrorLimit spent on a closed port, a wrong hostKey", async () => {
+        pulumi(`config set closedPort ${await freePort()}`);
+        pulumi(`config set wrongHostKey '${fs.readFileSync(path.join(work, "ssh/client.pub"), "utf8").trim()}'`);
+        pulumi("config set failures true");
+        const up = pulumi("up --yes --skip-preview", true);
+        const text = up.stdout + up.stderr;
+        assert.notStrictEqual(up.code, 0);
+        assert.match(text, /connecting to 127\.0\.0\.1:\d+ as \w+ failed 2 times \(dialErrorLimit\): .*connection refused/);
+        assert.match(text, /connecting to 127\.0\.0\.1:\d+ as \w+ failed 1 times \(dialErrorLimit\): .*host key mismatch/);
+        assert.ok(!fs.existsSync(path.join(remoteDir, "never.txt")), "a command ran on a host with the wrong key");
+    });
+});

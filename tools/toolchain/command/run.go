@@ -1,0 +1,179 @@
+package main
+
+// Running one command: locally through an interpreter, or on a remote host over SSH.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Result is what a finished command printed.
+type Result struct{ Stdout, Stderr string }
+
+func trim(b *bytes.Buffer) string { return strings.TrimSuffix(b.String(), "\n") }
+
+// exitError describes a failed command; its output is left out when it may hold secrets.
+func exitError(what string, err error, res Result, secret bool) error {
+	if secret {
+		return fmt.Errorf("%s failed: %w (output withheld: the inputs hold secrets)", what, err)
+	}
+	return fmt.Errorf("%s failed: %w\nstdout:\n%s\nstderr:\n%s", what, err, res.Stdout, res.Stderr)
+}
+
+// runLocal runs command with the spec's interpreter, environment, directory and stdin.
+func runLocal(ctx context.Context, s Spec, command string, secret bool) (Result, error) {
+	args := append(append([]string{}, s.Interpreter[1:]...), command)
+	cmd := exec.CommandContext(ctx, s.Interpreter[0], args...)
+	cmd.Env = os.Environ()
+	for _, k := range sortedEnv(s.Environment) {
+		cmd.Env = append(cmd.Env, k+"="+s.Environment[k])
+	}
+	cmd.Dir = s.Dir
+	cmd.Stdin = strings.NewReader(s.Stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	res := Result{trim(&out), trim(&errb)}
+	if err != nil {
+		return res, exitError("local command", err, res, secret)
+	}
+	return res, nil
+}
+
+func sortedEnv(env map[string]string) []string {
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// shq quotes s for a POSIX shell.
+func shq(s string) string { return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'" }
+
+func clientConfig(c *Connection) (*ssh.ClientConfig, error) {
+	cfg := &ssh.ClientConfig{User: c.User, Timeout: time.Duration(c.PerDialTimeout) * time.Second}
+	if c.PrivateKey != "" {
+		var signer ssh.Signer
+		var err error
+		if c.PrivateKeyPassword != "" {
+			signer, err = ssh.ParsePrivateKeyWithPassphrase([]byte(c.PrivateKey), []byte(c.PrivateKeyPassword))
+		} else {
+			signer, err = ssh.ParsePrivateKey([]byte(c.PrivateKey))
+		}
+		if err != nil {
+			// The parser's message never quotes the key.
+			return nil, fmt.Errorf("connection.privateKey: cannot be read: %w", err)
+		}
+		cfg.Auth = append(cfg.Auth, ssh.PublicKeys(signer))
+	}
+	if c.Password != "" {
+		pw := c.Password
+		cfg.Auth = append(cfg.Auth, ssh.Password(pw), ssh.KeyboardInteractive(
+			func(_, _ string, questions []string, _ []bool) ([]string, error) {
+				answers := make([]string, len(questions))
+				for i := range answers {
+					answers[i] = pw
+				}
+				return answers, nil
+			}))
+	}
+	cfg.HostKeyCallback = ssh.InsecureIgnoreHostKey() //nolint:gosec // as @pulumi/command does when hostKey is unset
+	if c.HostKey != "" {
+		key, _, _, _, err := ssh.ParseAuthorizedKey([]byte(c.HostKey))
+		if err != nil {
+			return nil, fmt.Errorf("connection.hostKey: not a public key in authorized_keys format: %w", err)
+		}
+		cfg.HostKeyCallback = ssh.FixedHostKey(key)
+	}
+	return cfg, nil
+}
+
+// dial connects, retrying failed dials up to connection.dialErrorLimit times (-1: without limit).
+func dial(ctx context.Context, c *Connection) (*ssh.Client, error) {
+	cfg, err := clientConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	addr := net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
+	for attempt := 1; ; attempt++ {
+		d := net.Dialer{Timeout: cfg.Timeout}
+		conn, err := d.DialContext(ctx, "tcp", addr)
+		if err == nil {
+			_ = conn.SetDeadline(time.Now().Add(cfg.Timeout))
+			sc, chans, reqs, herr := ssh.NewClientConn(conn, addr, cfg)
+			if herr == nil {
+				_ = conn.SetDeadline(time.Time{})
+				return ssh.NewClient(sc, chans, reqs), nil
+			}
+			_ = conn.Close()
+			err = herr
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("connecting to %s as %s: %w", addr, c.User, ctx.Err())
+		}
+		if c.DialErrorLimit >= 0 && attempt >= c.DialErrorLimit {
+			return nil, fmt.Errorf("connecting to %s as %s failed %d times (dialErrorLimit): %w", addr, c.User, attempt, err)
+		}
+		wait := time.Duration(min(attempt, 5)) * time.Second
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("connecting to %s as %s: %w", addr, c.User, ctx.Err())
+		case <-time.After(wait):
+		}
+	}
+}
+
+// runRemote runs command on the spec's host. Environment variables go through SSH "env" requests;
+// those the server refuses (sshd's AcceptEnv) are exported by the remote shell before the command.
+func runRemote(ctx context.Context, s Spec, command string, secret bool) (Result, error) {
+	client, err := dial(ctx, s.Connection)
+	if err != nil {
+		return Result{}, err
+	}
+	defer client.Close()
+	session, err := client.NewSession()
+	if err != nil {
+		return Result{}, fmt.Errorf("opening an SSH session on %s: %w", s.Connection.Host, err)
+	}
+	defer session.Close()
+	var prefix strings.Builder
+	for _, k := range sortedEnv(s.Environment) {
+		if session.Setenv(k, s.Environment[k]) != nil {
+			fmt.Fprintf(&prefix, "export %s=%s\n", k, shq(s.Environment[k]))
+		}
+	}
+	var out, errb bytes.Buffer
+	session.Stdout, session.Stderr = &out, &errb
+	session.Stdin = strings.NewReader(s.Stdin)
+	done := make(chan error, 1)
+	go func() { done <- session.Run(prefix.String() + command) }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		_ = session.Signal(ssh.SIGKILL)
+		_ = client.Close()
+		err = ctx.Err()
+	}
+	res := Result{trim(&out), trim(&errb)}
+	if err != nil {
+		var exit *ssh.ExitError
+		if errors.As(err, &exit) {
+			err = fmt.Errorf("exit status %d", exit.ExitStatus())
+		}
+		return res, exitError("remote command on "+s.Connection.Host, err, res, secret)
+	}
+	return res, nil
+}
