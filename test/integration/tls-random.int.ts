@@ -127,9 +127,9 @@ describe("tls and random plugins on the real engine: ClusterSecrets' values are 
 
     it("tokens are [a-z0-9]{6}.[a-z0-9]{16} and certificate keys 64 hex characters; the RandomId's encodings agree", () => {
         for (const t of [out.clusterBootstrapToken, out.secretToken]) assert.match(t, /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
-        for (const k of [out.clusterCertificateKey, out.secretIdHex, out.plainIdHex]) assert.match(k, /^[0-9a-f]{64}$/);
+        for (const k of [out.clusterCertificateKey, out.secretIdHex, out.plainIdHex, out.secretBytesHex]) assert.match(k, /^[0-9a-f]{64}$/);
         assert.strictEqual(Buffer.from(out.secretIdB64Url, "base64url").toString("hex"), out.secretIdHex);
-        assert.strictEqual(new Set([out.clusterCertificateKey, out.secretIdHex, out.plainIdHex]).size, 3);
+        assert.strictEqual(new Set([out.clusterCertificateKey, out.secretIdHex, out.plainIdHex, out.secretBytesHex]).size, 4);
     });
 
     it("pulumi stack export holds no private key, secret token or secret certificate key in clear", () => {
@@ -148,6 +148,8 @@ describe("tls and random plugins on the real engine: ClusterSecrets' values are 
         check("RandomId (additionalSecretOutputs) hex", [out.secretIdHex]);
         check("RandomId (additionalSecretOutputs) b64Std", [bytes.toString("base64")]);
         check("RandomId (additionalSecretOutputs) dec", [BigInt(`0x${out.secretIdHex}`).toString(10)]);
+        const key = Buffer.from(out.secretBytesHex, "hex");
+        check("RandomBytes hex, base64, base64url", [out.secretBytesHex, key.toString("base64"), key.toString("base64url")]);
         assert.deepStrictEqual(leaks, []);
         assert.ok((state.match(/"ciphertext"/g) ?? []).length >= 10, "the export holds fewer encrypted values than the program made");
     });
@@ -157,6 +159,11 @@ describe("tls and random plugins on the real engine: ClusterSecrets' values are 
         assert.strictEqual(b64url, out.secretIdB64Url);
         assert.ok(state.includes(`"id": "${b64url}"`), "the secret RandomId's ID is not in the export in clear");
         assert.strictEqual(Buffer.from(b64url, "base64url").toString("hex"), out.secretIdHex);
+    });
+
+    it("a second preview plans no change (the plugins' diff agrees with their own state)", () => {
+        const r = pulumi("preview --expect-no-changes");
+        assert.match(r.stdout, /\b\d+ unchanged/);
     });
 
     it("a plain RandomId's hex is in the export in clear (how today's ClusterSecrets keeps its certificate key)", () => {

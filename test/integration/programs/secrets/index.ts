@@ -23,6 +23,8 @@ const secretId = new random.RandomId("secret-certificate-key", { byteLength: 32 
 const tokenChars = { upper: false, special: false, lower: true, numeric: true };
 const tokenId = new random.RandomPassword("secret-token-id", { length: 6, ...tokenChars });
 const tokenSecret = new random.RandomPassword("secret-token-secret", { length: 16, ...tokenChars });
+// RandomBytes: its encodings are sensitive in Terraform and it has no ID of its own.
+const secretBytes = new random.RandomBytes("secret-bytes-certificate-key", { length: 32 });
 // The control: a RandomId as today's ClusterSecrets makes its certificate key.
 const plainId = new random.RandomId("plain-certificate-key", { byteLength: 32 });
 
@@ -41,3 +43,4 @@ export const secretIdHex = secretId.hex;
 export const secretIdB64Url = secretId.b64Url;
 export const secretToken = pulumi.secret(pulumi.interpolate`${tokenId.result}.${tokenSecret.result}`);
 export const plainIdHex = plainId.hex;
+export const secretBytesHex = secretBytes.hex;
