@@ -23,7 +23,12 @@ STACK="${GROUNDWORK_LOCAL_STACK:-local}"
 OPENSTACK="$REPO/tools/openstack/local.sh"
 
 prepare() {
-  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  # A node_modules that is a symlink (a worktree sharing another checkout's) is never reinstalled
+  # here: npm ci would empty the folder it points to under every other user of it.
+  if [ -L node_modules ]; then
+    [ -e node_modules/@pulumi/pulumi ] ||
+      { echo "node_modules links to $(readlink -f node_modules), which lacks @pulumi/pulumi: run npm ci there" >&2; exit 1; }
+  elif [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     say "npm ci"
     npm ci --no-audit --no-fund --loglevel=error
   fi

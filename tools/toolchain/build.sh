@@ -42,8 +42,8 @@ declare -A OWN_SCRIPT=(
 # component -> why it cannot be built from the proxy (checked on 2026-11-25)
 declare -A UNAVAILABLE=(
   [openstack]="3.15.2: the Go module proxy refuses github.com/pulumi/pulumi-openstack/provider/v3 (every version, HTTP 403); see tools/toolchain/openstack-bridge/"
-  [random]="4.21.2: the Go module proxy refuses github.com/pulumi/pulumi-random/provider/v4 (HTTP 403, also the pseudo-version of the sdk/v4.21.2 commit)"
-  [tls]="5.6.1: the Go module proxy refuses github.com/pulumi/pulumi-tls/provider/v5 (HTTP 403)"
+  [random]="4.21.2: the Go module proxy refuses github.com/pulumi/pulumi-random/provider/v4 (HTTP 403, also the pseudo-version of the sdk/v4.21.2 commit); see tools/toolchain/tls-random-bridge/"
+  [tls]="5.6.1: the Go module proxy refuses github.com/pulumi/pulumi-tls/provider/v5 (HTTP 403); see tools/toolchain/tls-random-bridge/"
   [vsphere]="4.x: the Go module proxy refuses github.com/pulumi/pulumi-vsphere/provider/v4 (HTTP 403)"
 )
 
