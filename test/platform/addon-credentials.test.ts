@@ -54,13 +54,16 @@ describe("add-on credentials: OpenStack cloud-config and S3 etcd snapshots (issu
         delete off["groundwork:openstackApplicationCredentialId"];
         delete off["groundwork:openstackApplicationCredentialSecret"];
         off["groundwork:platform"].cluster.addons = { cloudIntegration: false };
+        // Without Cinder there is no default StorageClass for the app matrix's volumes: the stack names one.
+        off["groundwork:platform"].apps = { ...off["groundwork:platform"].apps, storageClass: "local-block" };
         assert.strictEqual((await runCli(["validate", "--stack-file", writeStackFile(off)])).code, 0);
         assert.strictEqual((await runCli(["validate", "--stack", "local"])).code, 0);
     });
 
     it("dev: the Secret both OpenStack charts read holds cloud.conf with the application credential, as a secret", async () => {
         await runProgram("dev");
-        const secrets = recorder.ofType(SECRET);
+        // The app matrix's own credentials live in namespace apps; the add-ons' in kube-system.
+        const secrets = recorder.ofType(SECRET).filter((s) => s.inputs.metadata.namespace !== "apps");
         assert.deepStrictEqual(secrets.map((s) => `${s.inputs.metadata.namespace}/${s.inputs.metadata.name}`), ["kube-system/cloud-config"]);
         const [s] = secrets;
         assert.ok(s.secretInputs.includes("stringData"), `stringData must be secret, secret inputs: ${s.secretInputs}`);
