@@ -4,6 +4,7 @@ export * from "./validate";
 export * from "./kubeadm";
 export * from "./kube-vip";
 export * from "./parts";
+export * from "./packages";
 export * from "./settings";
 export * from "./secrets";
 export * from "./commands";

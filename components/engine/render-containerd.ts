@@ -103,31 +103,44 @@ export function registryHosts(config: EngineConfig): RegistryHostConfig[] {
  * `/etc/containerd/certs.d/<host>/hosts.toml`: the mirrors first (pull and resolve only), then
  * the upstream server. An endpoint with a path (Harbor's `/v2/<project>`) is used as written
  * (`override_path`). HTTPS endpoints trust the private CA bundle when one is configured.
+ *
+ * With `noUpstream` (air-gap) a mirrored host never falls back to the upstream registry:
+ * containerd always tries the root `server` last, and an absent `server` means the upstream
+ * itself, so the last mirror endpoint becomes the `server` and the others stay `[host]` entries.
  */
-export function renderHostsToml(entry: RegistryHostConfig, caPath?: string): string {
+export function renderHostsToml(entry: RegistryHostConfig, caPath?: string, noUpstream = false): string {
+    if (noUpstream && !entry.insecure && entry.endpoints.length > 0) {
+        const last = entry.endpoints[entry.endpoints.length - 1];
+        return [HEADER, ...endpointLines(last, caPath, ""), ...entry.endpoints.slice(0, -1).flatMap((ep) => ["", `[host.${toml(ep)}]`, ...endpointLines(ep, caPath, "  ")])].join("\n") + "\n";
+    }
     const server = upstreamServer(entry.host, entry.insecure);
     const lines = [HEADER, `server = ${toml(server)}`];
     if (caPath !== undefined && server.startsWith("https:")) lines.push(`ca = ${toml(caPath)}`);
-    for (const ep of entry.endpoints) {
-        const u = new URL(ep);
-        lines.push("", `[host.${toml(ep)}]`, '  capabilities = ["pull", "resolve"]');
-        if (u.pathname !== "/" && u.pathname !== "") lines.push("  override_path = true");
-        if (caPath !== undefined && u.protocol === "https:") lines.push(`  ca = ${toml(caPath)}`);
-    }
+    for (const ep of entry.endpoints) lines.push("", `[host.${toml(ep)}]`, ...endpointLines(ep, caPath, "  "));
     if (entry.insecure) lines.push("", `[host.${toml(server)}]`, '  capabilities = ["pull", "resolve", "push"]');
     return lines.join("\n") + "\n";
 }
 
+/** A mirror endpoint's settings: at the root (`server = …` first) or indented under its `[host]` table. */
+function endpointLines(ep: string, caPath: string | undefined, indent: string): string[] {
+    const u = new URL(ep);
+    const lines = indent === "" ? [`server = ${toml(ep)}`] : [];
+    lines.push(`${indent}capabilities = ["pull", "resolve"]`);
+    if (u.pathname !== "/" && u.pathname !== "") lines.push(`${indent}override_path = true`);
+    if (caPath !== undefined && u.protocol === "https:") lines.push(`${indent}ca = ${toml(caPath)}`);
+    return lines;
+}
+
 /**
  * config.toml (0600 when it holds the registry credential, 0644 otherwise), and per registry
- * host its hosts.toml and (with private CAs) ca.crt.
+ * host its hosts.toml (without upstream fallback when `noUpstream`) and (with private CAs) ca.crt.
  */
-export function containerdFiles(config: EngineConfig, imageRepository?: string, auth?: RegistryAuth): BootstrapFile[] {
+export function containerdFiles(config: EngineConfig, imageRepository?: string, auth?: RegistryAuth, noUpstream = false): BootstrapFile[] {
     const bundle = caBundle(config);
     const files: BootstrapFile[] = [{ path: CONTAINERD_CONFIG, content: renderContainerdConfig(config, imageRepository, auth), mode: auth === undefined ? "0644" : "0600" }];
     for (const entry of registryHosts(config)) {
         const caPath = bundle === undefined ? undefined : `${CERTS_D}/${entry.host}/ca.crt`;
-        const hostsToml = renderHostsToml(entry, caPath);
+        const hostsToml = renderHostsToml(entry, caPath, noUpstream);
         files.push({ path: `${CERTS_D}/${entry.host}/hosts.toml`, content: hostsToml });
         // Only a host that talks TLS somewhere refers to the bundle (a plain-HTTP registry does not).
         if (caPath !== undefined && bundle !== undefined && hostsToml.includes(caPath)) files.push({ path: caPath, content: bundle });

@@ -10,6 +10,7 @@ import { AddressRequest, buildIpPlan, IpPlan } from "../network/plan";
 import { registryConfig } from "../registry/config";
 import { dnsLabel } from "../kit/zod-kit";
 import { Problem, zodProblems } from "../kit/problems";
+import { deployProblems } from "./rules";
 
 export { Problem } from "../kit/problems";
 export { MachineRole, MachineSpec } from "../machines/machine";
@@ -118,7 +119,7 @@ function crossCheck(c: PlatformConfig, secrets: ReadonlySet<SecretName>, problem
     const endpoint = c.cluster.controlPlaneEndpoint;
     if (endpoint.mode === "kube-vip" && c.network.vip === undefined) p("network.vip", "is required when cluster.controlPlaneEndpoint.mode is kube-vip (the default)");
     if (endpoint.mode === "external" && endpoint.address === undefined) p("cluster.controlPlaneEndpoint.address", "is required when mode is external");
-    problems.push(...engineProblems(c.engine));
+    problems.push(...engineProblems(c.engine), ...deployProblems(c));
     if (c.cluster.packageSource.kind === "mirror" && c.cluster.packageSource.url === undefined) p("cluster.packageSource.url", "is required when kind is mirror");
     const cidrs: [string, string][] = [["network.cidr", c.network.cidr], ["cluster.podCidr", c.cluster.podCidr], ["cluster.serviceCidr", c.cluster.serviceCidr]];
     cidrs.forEach(([ka, a], i) => {

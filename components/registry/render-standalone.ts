@@ -2,6 +2,7 @@ import { stringify } from "yaml";
 import { BootstrapPart, placeholder, placeholdersIn, shq } from "../engine/bootstrap";
 import { EngineConfig } from "../engine/config";
 import { packagesPart } from "../engine/render-apt";
+import { trustPart } from "../engine/render-host";
 import { MachineSpec } from "../machines/machine";
 import { RegistryConfig } from "./config";
 
@@ -161,11 +162,15 @@ export function standaloneRegistryPart(input: StandaloneRegistryInput): Bootstra
 }
 
 /**
- * The registry machine's parts: the engine's package source and pins (apt mirror, proxy, holds)
- * installing STANDALONE_REGISTRY_PACKAGES, then the registry itself. No container engine.
+ * The registry machine's parts: the stack's private CAs and the registry's own in the OS trust
+ * store (like every node: an HTTPS mirror signed by a private CA must be trusted before apt
+ * runs), the engine's package source and pins (apt mirror, proxy, holds) installing
+ * STANDALONE_REGISTRY_PACKAGES, then the registry itself. No container engine.
  */
 export function standaloneRegistryParts(engine: EngineConfig, input: StandaloneRegistryInput): BootstrapPart[] {
-    return [packagesPart({ ...engine, packages: {} }, STANDALONE_REGISTRY_PACKAGES), standaloneRegistryPart(input)];
+    const own = input.caPem.trim() + "\n";
+    const cas = engine.caCertificates.some((c) => c.trim() === own.trim()) ? engine.caCertificates : [...engine.caCertificates, own];
+    return [trustPart({ ...engine, caCertificates: cas }), packagesPart({ ...engine, packages: {} }, STANDALONE_REGISTRY_PACKAGES), standaloneRegistryPart(input)];
 }
 
 /** Deploy-time values of the registry machine's bootstrap, as `groundwork render` shows them: name → what fills it. */

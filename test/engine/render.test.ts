@@ -103,7 +103,7 @@ describe("cli: groundwork render", () => {
         const byName = Object.fromEntries(plan.machines.map((m) => [m.name, m]));
         assert.deepStrictEqual(byName["dev-cp-1"].placeholders, ["bootstrap-token", "certificate-key", "cluster-ca", "cluster-ca-hash", "cluster-ca-key"]);
         assert.deepStrictEqual(byName["dev-general-1"].placeholders, ["bootstrap-token", "cluster-ca", "cluster-ca-hash"]);
-        assert.deepStrictEqual(byName["dev-cp-1"].parts.slice(-3), ["engine/service", "kubernetes", "kubeadm"]);
+        assert.deepStrictEqual(byName["dev-cp-1"].parts.slice(-4), ["engine/service", "kubernetes/key", "kubernetes", "kubeadm"]);
         assert.doesNotMatch(rendered.files.get("dev-general-1/user-data")!, /cluster-ca-key/);
     });
 
