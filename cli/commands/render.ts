@@ -2,6 +2,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { UsageError, parseFlags } from "../args";
+import { prepareOut, RENDER_MARKER, renderMarker } from "../render-out";
 import { EXIT, specOrExit, STACK_FLAGS } from "../common";
 import { BootstrapIdentity, BootstrapPart, placeholder, placeholdersIn, renderBootstrapScript, renderUserData } from "../../components/engine/bootstrap";
 import { EngineConfig } from "../../components/engine/config";
@@ -167,14 +168,20 @@ export function renderStack(spec: PlatformSpec, providers: PartsProvider[] = par
     return { files, machines, plan };
 }
 
-/** Writes the rendered files under dir (folders as needed; scripts executable). */
+/**
+ * Writes the rendered files under dir (folders as needed; scripts executable), after
+ * prepareOut made sure no other render's files stay beside them; the marker listing them last.
+ */
 export function writeRendered(dir: string, rendered: RenderedStack): void {
-    for (const [rel, content] of [...rendered.files.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    prepareOut(dir);
+    const entries = [...rendered.files.entries()].sort(([a], [b]) => a.localeCompare(b));
+    for (const [rel, content] of entries) {
         const file = path.join(dir, rel);
         fs.mkdirSync(path.dirname(file), { recursive: true });
         fs.writeFileSync(file, content, { mode: rel.endsWith(".sh") ? 0o755 : 0o644 });
         fs.chmodSync(file, rel.endsWith(".sh") ? 0o755 : 0o644);
     }
+    fs.writeFileSync(path.join(dir, RENDER_MARKER), renderMarker(entries.map(([rel]) => rel)), { mode: 0o644 });
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -157,19 +157,3 @@ export function parsePlatform(raw: unknown, secrets: ReadonlySet<SecretName> = n
     const machines = expanded.map(({ request, ...m }) => ({ ...m, address: plan.addresses[m.name] }));
     return { spec: { config, machines, ipPlan: plan }, problems };
 }
-
-/** The order in which the layers come up; shown by `groundwork plan`. */
-export function layerOrder(spec: PlatformSpec): string[] {
-    const c = spec.config;
-    const backends = [...new Set(spec.machines.map((m) => m.backend))].sort().join(", ");
-    const order = [
-        `network: IP plan ${spec.ipPlan.cidr}, VIP ${spec.ipPlan.vip ?? c.cluster.controlPlaneEndpoint.address + " (external)"}`,
-        `machines: ${spec.machines.length} on ${backends}`,
-        `engine: ${c.engine.kind} from ${c.engine.packageSource.kind === "mirror" ? c.engine.packageSource.url : "the distribution"}`,
-    ];
-    if (c.registry.mode === "standalone") order.push("registry: standalone registry machine");
-    order.push(`cluster: Kubernetes ${c.cluster.kubernetesVersion}, first control plane, then other control planes ‖ workers`);
-    order.push(`add-ons: ${c.cluster.cni.kind}${c.cluster.addons.etcdSnapshots.enabled ? ", etcd snapshots" : ""}`);
-    if (c.registry.mode === "harbor") order.push("registry: Harbor on the cluster");
-    return order;
-}
