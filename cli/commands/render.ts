@@ -85,7 +85,7 @@ export const CLUSTER_PROVIDER: PartsProvider = {
 export const REGISTRY_PROVIDER: PartsProvider = {
     layer: "registry",
     placeholders: STANDALONE_PLACEHOLDERS,
-    parts: ({ spec, machine, engine }) => standaloneRenderParts(spec.config.registry, machine, engine),
+    parts: ({ spec, machine, engine, engineOptions }) => standaloneRenderParts(spec.config.registry, machine, engine, DEFAULT_REGISTRY_USER, engineOptions.noProxy),
 };
 
 /**

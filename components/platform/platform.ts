@@ -5,7 +5,7 @@ import { engineParts } from "../engine/engines";
 import { Backends, Bootstrap, Machine, MachinePool, MachineSpec, OpenStackFoundation, platformPorts, SubnetInfo, VsphereFoundation } from "../machines";
 import { Harbor, issueRegistryTls, RegistryEndpoint, RegistryTls, StandaloneRegistry } from "../registry";
 import { PlatformSpec } from "./config";
-import { nodeClusterSettings, nodeEngine, nodeRegistry, registryWired } from "./wiring";
+import { nodeClusterSettings, nodeEngine, nodeRegistry, platformNoProxy, registryWired } from "./wiring";
 
 /** Secrets from their own config keys; each stays a Pulumi secret. */
 export interface PlatformSecrets {
@@ -167,7 +167,7 @@ export class Platform extends pulumi.ComponentResource {
                 return {};
             case "standalone": {
                 const machine = spec.machines.find((m) => m.role === "registry")!;
-                const standalone = new StandaloneRegistry(`${name}-registry`, { config: c.registry, machine, engine: c.engine }, { parent: this });
+                const standalone = new StandaloneRegistry(`${name}-registry`, { config: c.registry, machine, engine: c.engine, noProxy: platformNoProxy(spec, nodeRegistry(spec, "")) }, { parent: this });
                 return { standalone, endpoint: standalone.endpoint };
             }
             case "harbor": {

@@ -4,7 +4,12 @@ import * as fs from "fs";
 import { parse as parseYaml } from "yaml";
 import { stackFilePath } from "../../cli/stackfile";
 import { renderStack } from "../../cli/commands/render";
+import { engineConfig } from "../../components/engine/config";
+import { MachineSpec } from "../../components/machines/machine";
 import { parsePlatform, SecretName } from "../../components/platform/config";
+import { registryConfig } from "../../components/registry/config";
+import { StandaloneRegistry } from "../../components/registry/standalone";
+import { settle, valueOf } from "../support/mocks";
 
 const CORP_CA = "-----BEGIN CERTIFICATE-----\nMIIBcorporateRootCA\n-----END CERTIFICATE-----";
 
@@ -34,5 +39,30 @@ describe("registry: the standalone registry machine trusts the stack's private C
         // A worker of the same stack trusts the very same CA files.
         const worker = rendered.machines.find((m) => m.machine.role === "worker")!;
         assert.ok(worker.script.includes(`gw_put '${caFile(CORP_CA)}' 0644`));
+    });
+});
+
+describe("registry: the registry machine's apt honours the platform's no_proxy like every node's", () => {
+    const DIRECT = ['Acquire::http::Proxy::172.16.8.5 "DIRECT";', 'Acquire::https::Proxy::172.16.8.5 "DIRECT";'];
+
+    it("render: the mirror in the node subnet goes direct on the registry machine too", () => {
+        const raw = parseYaml(fs.readFileSync(stackFilePath("customer-dc"), "utf8")).config["groundwork:platform"];
+        raw.engine.proxy = { http: "http://proxy.cdc.example:3128" };
+        const { spec } = parsePlatform(raw, new Set<SecretName>(["vspherePassword", "sshPrivateKey"]));
+        const rendered = renderStack(spec!);
+        for (const role of ["registry", "worker"]) {
+            const lines = rendered.machines.find((m) => m.machine.role === role)!.script.split("\n");
+            for (const l of DIRECT) assert.ok(lines.includes(l), `${role}: ${l}`);
+        }
+    });
+
+    it("component: StandaloneRegistry passes its noProxy to the apt step", async () => {
+        const machine: MachineSpec = { name: "cdc-registry-1", role: "registry", group: "registry", ordinal: 1, backend: "vsphere", address: "172.16.8.24", labels: {}, taints: [] };
+        const engine = engineConfig.parse({ proxy: { http: "http://proxy.cdc.example:3128" }, packageSource: { kind: "mirror", url: "http://172.16.8.5/debian", trusted: true } });
+        const r = new StandaloneRegistry("cdc-registry", { config: registryConfig.parse({ mode: "standalone" }), machine, engine, noProxy: ["172.16.8.0/24"] });
+        const parts = await valueOf(r.parts);
+        await settle();
+        const conf = parts.flatMap((p) => p.files).find((f) => f.path === "/etc/apt/apt.conf.d/90groundwork-proxy")!.content;
+        for (const l of DIRECT) assert.ok(conf.split("\n").includes(l), conf);
     });
 });
