@@ -1,3 +1,4 @@
+import { createHash, X509Certificate } from "crypto";
 import * as fs from "fs";
 import { parseFlags, UsageError } from "../args";
 import { EXIT } from "../common";
@@ -53,15 +54,50 @@ export function flatten(value: unknown, prefix = "", out: Map<string, unknown> =
     return out;
 }
 
-/** One value as a table cell. */
-export function cell(v: unknown): string {
-    if (v === undefined) return ABSENT;
-    if (typeof v === "string") return v;
-    if (Array.isArray(v)) return `[${v.map((x) => (typeof x === "string" ? x : JSON.stringify(x))).join(", ")}]`;
-    return JSON.stringify(v);
+/**
+ * A multi-line string as one line: a certificate as its subject CN and SHA-256 fingerprint (the
+ * one `openssl x509 -fingerprint -sha256` prints, first 6 bytes), another PEM block as its label,
+ * line count and digest, other text as its first line and line count.
+ */
+export function summarise(s: string): string {
+    if (!s.includes("\n")) return s;
+    const lines = s.trim().split("\n");
+    const pem = /^-----BEGIN ([A-Z0-9 ]+)-----$/.exec(lines[0]);
+    if (pem && pem[1] === "CERTIFICATE") {
+        try {
+            const cert = new X509Certificate(s);
+            const cn = cert.subject.split("\n").find((l) => l.startsWith("CN=")) ?? cert.subject.split("\n")[0];
+            return `${cn}, sha256 ${cert.fingerprint256.split(":").slice(0, 6).join(":")}`;
+        } catch {
+            // Not a parseable certificate: summarised like any PEM block below.
+        }
+    }
+    if (pem) return `PEM ${pem[1]}, ${lines.length} lines, sha256:${createHash("sha256").update(s.trim()).digest("hex").slice(0, 12)}`;
+    return `${lines[0]} (+${lines.length - 1} lines)`;
 }
 
-const clip = (s: string) => (s.length > MAX_CELL ? `${s.slice(0, MAX_CELL - 1)}…` : s);
+/** Long single-line values keep their head and tail: keys and URLs differ at either end. */
+const clip = (s: string) => (s.length > MAX_CELL ? `${s.slice(0, MAX_CELL - 16)}…${s.slice(-15)}` : s);
+
+/**
+ * One value as table lines: scalars on one line, multi-line strings summarised, lists inline
+ * (`[a, b]`) when that fits a cell, else one `- item` per line. Never a raw newline.
+ */
+export function cellLines(v: unknown): string[] {
+    if (v === undefined) return [ABSENT];
+    if (Array.isArray(v)) {
+        const items = v.map((x) => (typeof x === "string" ? summarise(x) : JSON.stringify(x)));
+        const inline = `[${items.join(", ")}]`;
+        return inline.length <= MAX_CELL ? [inline] : items.map((i) => clip(`- ${i}`));
+    }
+    if (typeof v === "string") return [clip(summarise(v))];
+    return [JSON.stringify(v)];
+}
+
+/** One value as a single table cell (lines joined). */
+export function cell(v: unknown): string {
+    return cellLines(v).join(" ");
+}
 
 export interface StackDiff {
     /** Differing key paths, sorted, with each side's value (undefined when absent). */
@@ -116,7 +152,12 @@ export async function run(argv: string[]): Promise<number> {
         process.stdout.write(JSON.stringify(out, null, 2) + "\n");
         return EXIT.ok;
     }
-    const rows = [["KEY", na, nb], ...differences.map((d) => [d.key, clip(cell(d.a)), clip(cell(d.b))])];
+    // A difference spans as many lines as its longer value; the key is on the first.
+    const rows = [["KEY", na, nb]];
+    for (const d of differences) {
+        const [la, lb] = [cellLines(d.a), cellLines(d.b)];
+        for (let i = 0; i < Math.max(la.length, lb.length); i++) rows.push([i === 0 ? d.key : "", la[i] ?? "", lb[i] ?? ""]);
+    }
     const width = [0, 1].map((c) => Math.max(...rows.map((r) => r[c].length)));
     const line = (r: string[]) => `${r[0].padEnd(width[0])}  ${r[1].padEnd(width[1])}  ${r[2]}`.trimEnd();
     const count = `${differences.length} key${differences.length === 1 ? "" : "s"} differ, ${identical} identical`;

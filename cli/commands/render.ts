@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
 import { UsageError, parseFlags } from "../args";
+import { prepareOut, RENDER_MARKER, renderMarker } from "../render-out";
 import { EXIT, reportProblems, specOrExit, STACK_FLAGS } from "../common";
 import { userDataProblems } from "../userdata-size";
 import { BootstrapIdentity, BootstrapPart, placeholder, placeholdersIn, renderBootstrapScript, renderUserData } from "../../components/engine/bootstrap";
@@ -95,7 +96,7 @@ export const CLUSTER_PROVIDER: PartsProvider = {
 export const REGISTRY_PROVIDER: PartsProvider = {
     layer: "registry",
     placeholders: STANDALONE_PLACEHOLDERS,
-    parts: ({ spec, machine, engine }) => standaloneRenderParts(spec.config.registry, machine, engine),
+    parts: ({ spec, machine, engine, engineOptions }) => standaloneRenderParts(spec.config.registry, machine, engine, DEFAULT_REGISTRY_USER, engineOptions.noProxy),
 };
 
 /**
@@ -187,14 +188,20 @@ export function renderStack(spec: PlatformSpec, providers: PartsProvider[] = par
     return { files, machines, plan };
 }
 
-/** Writes the rendered files under dir (folders as needed; scripts executable). */
+/**
+ * Writes the rendered files under dir (folders as needed; scripts executable), after
+ * prepareOut made sure no other render's files stay beside them; the marker listing them last.
+ */
 export function writeRendered(dir: string, rendered: RenderedStack): void {
-    for (const [rel, content] of [...rendered.files.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    prepareOut(dir);
+    const entries = [...rendered.files.entries()].sort(([a], [b]) => a.localeCompare(b));
+    for (const [rel, content] of entries) {
         const file = path.join(dir, rel);
         fs.mkdirSync(path.dirname(file), { recursive: true });
         fs.writeFileSync(file, content, { mode: rel.endsWith(".sh") ? 0o755 : 0o644 });
         fs.chmodSync(file, rel.endsWith(".sh") ? 0o755 : 0o644);
     }
+    fs.writeFileSync(path.join(dir, RENDER_MARKER), renderMarker(entries.map(([rel]) => rel)), { mode: 0o644 });
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -7,6 +7,7 @@ export * from "./parts";
 export * from "./join";
 export * from "./join-delivery";
 export * from "./metadata-guard";
+export * from "./packages";
 export * from "./settings";
 export * from "./secrets";
 export * from "./commands";

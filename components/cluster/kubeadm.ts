@@ -1,6 +1,6 @@
 import { createHash } from "crypto";
 import { stringify } from "yaml";
-import { EngineKind } from "../engine/config";
+import { EngineKind, PackageSource } from "../engine/config";
 import { MachineSpec } from "../machines/machine";
 import { JOIN_TOKEN_TTL } from "./join";
 import { bareVersion } from "./versions";
@@ -28,6 +28,15 @@ export interface ClusterSettings {
     packageSource: { kind: "upstream" | "mirror"; url?: string; trusted: boolean };
     /** Backends whose nodes run `--cloud-provider=external` (a cloud controller initialises them). */
     externalCloudBackends: string[];
+    /** How nodes download: the engine's proxy and OS package mirror. Defaults to direct, from the distribution. */
+    downloads?: { proxy?: DownloadProxy; osMirror?: PackageSource };
+}
+
+/** The node's HTTP(S) proxy with the full no_proxy list (engine config and platform entries). */
+export interface DownloadProxy {
+    http?: string;
+    https?: string;
+    noProxy: string[];
 }
 
 /** What every node's bootstrap carries about the cluster: nothing secret (join material comes over SSH, see join.ts). */

@@ -4,7 +4,7 @@ import { CERTIFICATE_KEY_MARKER, JOIN_MATERIAL_PATH, TOKEN_MARKER } from "./join
 import { ClusterSettings, ClusterTrust, endpointAddress, renderClusterConfiguration, renderKubeadmInit, renderKubeadmJoin } from "./kubeadm";
 import { metadataGuardPart } from "./metadata-guard";
 import { KUBECONFIG_PLACEHOLDER, renderKubeVipManifest, VIP_INTERFACE_PLACEHOLDER } from "./kube-vip";
-import { bareVersion, kubernetesMinor, minorOf, PACKAGE_REVISION } from "./versions";
+import { KUBERNETES_APT, kubernetesPackagesParts } from "./packages";
 
 export const GROUNDWORK_DIR = "/etc/groundwork";
 export const PATHS = {
@@ -20,8 +20,7 @@ export const PATHS = {
     kubeVipTemplate: `${GROUNDWORK_DIR}/kube-vip.yaml`,
     pkiCaCert: "/etc/kubernetes/pki/ca.crt",
     pkiCaKey: "/etc/kubernetes/pki/ca.key",
-    aptKeyring: "/etc/apt/keyrings/groundwork-kubernetes.gpg",
-    aptSource: "/etc/apt/sources.list.d/groundwork-kubernetes.list",
+    ...KUBERNETES_APT,
 } as const;
 
 /** Seconds a joining machine waits for the API behind the endpoint before its bootstrap fails. */
@@ -31,71 +30,6 @@ export const JOIN_WAIT_SECONDS = 3600;
 export function firstControlPlane(specs: MachineSpec[]): MachineSpec | undefined {
     return specs.filter((s) => s.role === "control-plane").sort((a, b) => a.ordinal - b.ordinal || a.name.localeCompare(b.name))[0];
 }
-
-/** The apt repository of the pinned minor: pkgs.k8s.io, or the mirror's copy of it. */
-export function aptRepository(s: ClusterSettings): { url: string; line: string; keyUrl?: string } {
-    const url = s.packageSource.kind === "mirror" ? s.packageSource.url!.replace(/\/+$/, "") : `https://pkgs.k8s.io/core:/stable:/v${minorOf(s.kubernetesVersion)}/deb`;
-    if (s.packageSource.kind === "mirror" && s.packageSource.trusted) return { url, line: `deb [trusted=yes] ${url}/ /` };
-    return { url, line: `deb [signed-by=${PATHS.aptKeyring}] ${url}/ /`, keyUrl: `${url}/Release.key` };
-}
-
-/** The pinned packages (name=version) every node installs. */
-export function kubernetesPackages(s: ClusterSettings): string[] {
-    const v = `${bareVersion(s.kubernetesVersion)}${PACKAGE_REVISION}`;
-    const minor = kubernetesMinor(s.kubernetesVersion);
-    const extra = minor ? [`cri-tools=${minor.criTools}`, `kubernetes-cni=${minor.kubernetesCni}`] : [];
-    return [`kubeadm=${v}`, `kubelet=${v}`, `kubectl=${v}`, ...extra];
-}
-
-/**
- * Installs kubeadm, kubelet and kubectl at their pins (only when a pin differs). Kernel modules,
- * sysctls and swap are the engine layer's (engine/host), which always runs first.
- */
-export function packagesPart(s: ClusterSettings): BootstrapPart {
-    const repo = aptRepository(s);
-    const pkgs = kubernetesPackages(s);
-    const files: BootstrapFile[] = [
-        { path: PATHS.aptSource, content: `${repo.line}\n` },
-    ];
-    const key = repo.keyUrl
-        ? [
-              `if [ ! -s '${PATHS.aptKeyring}' ]; then`,
-              `  log "kubernetes: fetching the repository key from ${repo.keyUrl}"`,
-              "  install -d -m 0755 /etc/apt/keyrings",
-              `  curl -fsSL --retry 5 '${repo.keyUrl}' | gpg --dearmor > '${PATHS.aptKeyring}.new'`,
-              `  mv -f '${PATHS.aptKeyring}.new' '${PATHS.aptKeyring}'`,
-              "fi",
-          ]
-        : [];
-    const script = [
-        "for tool in curl gpg; do",
-        '  if ! command -v "$tool" >/dev/null 2>&1; then',
-        "    apt-get update -q",
-        "    apt-get install -y --no-install-recommends curl gpg ca-certificates",
-        "    break",
-        "  fi",
-        "done",
-        ...key,
-        `wanted=(${pkgs.join(" ")})`,
-        "missing=()",
-        'for pin in "${wanted[@]}"; do',
-        "  name=${pin%%=*}",
-        '  have="$(dpkg-query -W -f=\'${Version}\' "$name" 2>/dev/null || true)"',
-        '  if [ "$have" != "${pin#*=}" ]; then missing+=("$pin"); fi',
-        "done",
-        'if [ "${#missing[@]}" -gt 0 ]; then',
-        '  log "kubernetes: installing ${missing[*]}"',
-        "  start=$SECONDS",
-        "  apt-get update -q",
-        '  apt-get install -y --no-install-recommends --allow-change-held-packages --allow-downgrades "${wanted[@]}"',
-        "  apt-mark hold kubeadm kubelet kubectl >/dev/null",
-        '  log "kubernetes: packages installed in $((SECONDS - start))s"',
-        "fi",
-        "systemctl enable kubelet >/dev/null 2>&1",
-    ].join("\n");
-    return { name: "kubernetes", files, script };
-}
-
 
 /**
  * The kubeadm part of one machine. Everything it writes from user-data is free of secrets: the CA
@@ -229,5 +163,5 @@ export function kubeadmPart(s: ClusterSettings, node: MachineSpec, firstControlP
 /** Both cluster parts of one machine, in the order they run (after the engine's). */
 export function clusterParts(s: ClusterSettings, node: MachineSpec, firstControlPlaneName: string, trust: ClusterTrust): BootstrapPart[] {
     const guard = node.backend === "openstack" ? [metadataGuardPart(s.podCidr)] : [];
-    return [packagesPart(s), ...guard, kubeadmPart(s, node, firstControlPlaneName, trust)];
+    return [...kubernetesPackagesParts(s), ...guard, kubeadmPart(s, node, firstControlPlaneName, trust)];
 }

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BootstrapIdentity, BootstrapPart, renderBootstrapScript, renderUserData } from "../engine/bootstrap";
-import { EngineKind } from "../engine/config";
+import { EngineConfig, EngineKind } from "../engine/config";
+import { noProxyList } from "../engine/render-host";
 import { Bootstrap, MachineSpec } from "../machines/machine";
 import { ClusterConfig } from "./config";
 import { ClusterSettings, ClusterTrust } from "./kubeadm";
@@ -19,6 +20,10 @@ export interface ClusterSettingsInput {
     imageRepository?: string;
     /** Backends of all machines (decides which nodes run with an external cloud provider). Defaults to none. */
     backends?: Iterable<string>;
+    /** The nodes' engine config: its proxy and OS package mirror serve the Kubernetes downloads too. Defaults to none. */
+    engineConfig?: EngineConfig;
+    /** no_proxy entries the platform adds (node subnet, pod and service CIDRs, …). Defaults to none. */
+    noProxy?: string[];
 }
 
 /** Resolves the cluster section of the config into the plain settings every renderer takes. */
@@ -43,7 +48,16 @@ export function clusterSettings(i: ClusterSettingsInput): ClusterSettings {
         engine: i.engine ?? "containerd",
         packageSource: { kind: c.packageSource.kind, url: c.packageSource.url, trusted: c.packageSource.trusted },
         externalCloudBackends: cloud,
+        downloads: downloadSettings(i.engineConfig, i.noProxy),
     };
+}
+
+function downloadSettings(engine: EngineConfig | undefined, noProxy: string[] | undefined): ClusterSettings["downloads"] {
+    if (engine === undefined) return undefined;
+    const p = engine.proxy;
+    const proxy = p !== undefined && (p.http !== undefined || p.https !== undefined) ? { http: p.http, https: p.https, noProxy: noProxyList(engine, noProxy) } : undefined;
+    const osMirror = engine.packageSource.kind === "mirror" ? engine.packageSource : undefined;
+    return proxy === undefined && osMirror === undefined ? undefined : { ...(proxy ? { proxy } : {}), ...(osMirror ? { osMirror } : {}) };
 }
 
 export interface NodeBootstrapArgs {

@@ -34,9 +34,6 @@ export function validateCluster(t: ClusterTopology): Problem[] {
     }
     if (!VERSION.test(c.kubernetesVersion)) {
         fail("cluster.kubernetesVersion", `must be a full Kubernetes version like 1.33.5 (major.minor.patch), got "${c.kubernetesVersion}"`);
-    } else if (!kubernetesMinor(c.kubernetesVersion)) {
-        const known = Object.keys(KUBERNETES_MINORS);
-        fail("cluster.kubernetesVersion", `${c.kubernetesVersion} has no pinned images in groundwork; use ${known.slice(0, -1).join(", ")} or ${known[known.length - 1]}`);
     }
 
     const node = parseCidr(t.nodeCidr);
@@ -74,8 +71,28 @@ export function validateCluster(t: ClusterTopology): Problem[] {
         }
     });
 
-    if (metallbEnabled(c, new Set(t.backends)) && t.loadBalancerRange === undefined) {
+    problems.push(...clusterConfigProblems(c, new Set(t.backends), t.loadBalancerRange));
+    return problems;
+}
+
+/**
+ * The cluster rules that need only the config, the nodes' backends and MetalLB's range: the
+ * Cluster component runs them before it registers anything, and `groundwork validate` runs the
+ * very same function, so nothing passes validate that fails mid-deploy. Paths as validateCluster's.
+ */
+export function clusterConfigProblems(c: ClusterConfig, nodeBackends: ReadonlySet<string>, loadBalancerRange: string | undefined): Problem[] {
+    const problems: Problem[] = [];
+    const fail = (path: string, message: string) => problems.push({ path, message });
+    if (VERSION.test(c.kubernetesVersion) && !kubernetesMinor(c.kubernetesVersion)) {
+        const known = Object.keys(KUBERNETES_MINORS);
+        fail("cluster.kubernetesVersion", `${c.kubernetesVersion} has no pinned images in groundwork; use ${known.slice(0, -1).join(", ")} or ${known[known.length - 1]}`);
+    }
+    if (metallbEnabled(c, nodeBackends) && loadBalancerRange === undefined) {
         fail("network.loadBalancerPool", `is required when MetalLB runs (cluster.addons.metallb is ${c.addons.metallb}${c.addons.metallb === "auto" ? " and there are bare-metal machines" : ""})`);
+    }
+    const src = c.packageSource;
+    if (src.kind === "mirror" && src.url !== undefined && !src.trusted && new URL(src.url).protocol === "http:") {
+        fail("cluster.packageSource.url", `${src.url} is plain HTTP: its signing key (Release.key) would come unauthenticated; use https, or set cluster.packageSource.trusted: true for a mirror you trust`);
     }
     return problems;
 }

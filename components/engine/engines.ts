@@ -23,6 +23,11 @@ export interface EngineOptions {
      * Docker nodes pull for kubelet through the same containerd. Defaults to none.
      */
     registryAuth?: RegistryAuth;
+    /**
+     * Air-gapped: a mirrored registry host never falls back to its upstream (hosts.toml's last
+     * mirror is its `server`). Defaults to false.
+     */
+    airGapped?: boolean;
 }
 
 /** One container engine: its packages, services, files and health check. */
@@ -54,7 +59,7 @@ export const ENGINES: Record<EngineKind, EngineModule> = {
     containerd: {
         defaultPackages: DEFAULT_ENGINE_PACKAGES.containerd,
         services: ["containerd"],
-        files: (config, opts) => [...containerdFiles(config, opts.imageRepository, opts.registryAuth), ...proxyFiles(["containerd"], config, opts)],
+        files: (config, opts) => [...containerdFiles(config, opts.imageRepository, opts.registryAuth, opts.airGapped), ...proxyFiles(["containerd"], config, opts)],
         restartOn: { containerd: [CONTAINERD_CONFIG, dropInDir("containerd"), CA_DIR] },
         ready: "ctr version",
         criSocket: CONTAINERD_SOCKET,
@@ -62,7 +67,7 @@ export const ENGINES: Record<EngineKind, EngineModule> = {
     docker: {
         defaultPackages: DEFAULT_ENGINE_PACKAGES.docker,
         services: ["containerd", "docker"],
-        files: (config, opts) => [...containerdFiles(config, opts.imageRepository, opts.registryAuth), ...dockerFiles(config), ...proxyFiles(["containerd", "docker"], config, opts)],
+        files: (config, opts) => [...containerdFiles(config, opts.imageRepository, opts.registryAuth, opts.airGapped), ...dockerFiles(config), ...proxyFiles(["containerd", "docker"], config, opts)],
         restartOn: {
             containerd: [CONTAINERD_CONFIG, dropInDir("containerd"), CA_DIR],
             docker: [DOCKER_DAEMON_JSON, dropInDir("docker"), CA_DIR],
@@ -138,7 +143,7 @@ export function engineParts(config: EngineConfig, opts: EngineOptions = {}): Boo
         // Before the packages: an HTTPS mirror signed by the private CA must already be trusted.
         trustPart(config),
         { name: "engine/config", files, absent: [...staleFiles(files), ...staleContainerdCaCopies(config)], script: staleCertsDCleanup(config) },
-        packagesPart(config, mod.defaultPackages),
+        packagesPart(config, mod.defaultPackages, opts.noProxy),
         servicePart(config),
     ];
 }

@@ -10,7 +10,8 @@ export const APT_PROXY_FILE = "/etc/apt/apt.conf.d/90groundwork-proxy";
  * machine cannot reach (air-gap) neither fail the install nor get their indexes dropped.
  */
 export const APT_LISTS_DIR = "/var/lib/groundwork/apt/lists";
-const APT_NO_PARTS_DIR = "/var/lib/groundwork/apt/no-source-parts";
+/** An empty folder: apt reads no sources.list.d when pointed here. */
+export const APT_NO_PARTS_DIR = "/var/lib/groundwork/apt/no-source-parts";
 
 const HEADER = "# groundwork: rendered; do not edit on the machine\n";
 
@@ -21,8 +22,8 @@ export function aptSourceLine(source: PackageSource): string {
     return `deb ${source.trusted ? "[trusted=yes] " : ""}${url} ${source.suite} ${source.components.join(" ")}`;
 }
 
-/** apt's proxy settings; the mirror goes DIRECT when no_proxy covers its host. */
-export function aptProxyConf(config: EngineConfig): string | undefined {
+/** apt's proxy settings; the mirror goes DIRECT when no_proxy (config's and the platform's `extraNoProxy`) covers its host. */
+export function aptProxyConf(config: EngineConfig, extraNoProxy: string[] = []): string | undefined {
     const p = config.proxy;
     if (p === undefined || (p.http === undefined && p.https === undefined)) return undefined;
     const lines = [HEADER.trimEnd()];
@@ -31,7 +32,7 @@ export function aptProxyConf(config: EngineConfig): string | undefined {
     const src = config.packageSource;
     if (src.kind === "mirror" && src.url !== undefined) {
         const host = new URL(src.url).hostname;
-        if (bypassesProxy(host, p.noProxy)) {
+        if (bypassesProxy(host, [...p.noProxy, ...extraNoProxy])) {
             lines.push(`Acquire::http::Proxy::${host} "DIRECT";`, `Acquire::https::Proxy::${host} "DIRECT";`);
         }
     }
@@ -48,13 +49,13 @@ export function pinnedPackages(defaults: Record<string, string>, config: EngineC
  * installed version differs, then held so unattended upgrades leave them alone. Config files
  * written earlier win over the packages' own (`--force-confold`).
  */
-export function packagesPart(config: EngineConfig, defaults: Record<string, string>): BootstrapPart {
+export function packagesPart(config: EngineConfig, defaults: Record<string, string>, extraNoProxy: string[] = []): BootstrapPart {
     const src = config.packageSource;
     const files: BootstrapFile[] = [];
     const absent: string[] = [];
     if (src.kind === "mirror") files.push({ path: APT_SOURCE_FILE, content: HEADER + aptSourceLine(src) + "\n" });
     else absent.push(APT_SOURCE_FILE);
-    const proxy = aptProxyConf(config);
+    const proxy = aptProxyConf(config, extraNoProxy);
     if (proxy !== undefined) files.push({ path: APT_PROXY_FILE, content: proxy });
     else absent.push(APT_PROXY_FILE);
 

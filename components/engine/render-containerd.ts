@@ -104,27 +104,43 @@ export function registryHosts(config: EngineConfig): RegistryHostConfig[] {
  * the upstream server. An endpoint with a path (Harbor's `/v2/<project>`) is used as written
  * (`override_path`). HTTPS endpoints trust the private CAs, named by their files in the OS trust
  * store (`caPaths`): each CA is written once per machine, never copied per registry host.
+ *
+ * With `noUpstream` (air-gap) a mirrored host never falls back to the upstream registry:
+ * containerd always tries the root `server` last, and an absent `server` means the upstream
+ * itself, so the last mirror endpoint becomes the `server` and the others stay `[host]` entries.
  */
-export function renderHostsToml(entry: RegistryHostConfig, caPaths: string[] = []): string {
-    const server = upstreamServer(entry.host, entry.insecure);
+export function renderHostsToml(entry: RegistryHostConfig, caPaths: string[] = [], noUpstream = false): string {
     const ca = caPaths.length === 0 ? undefined : caPaths.length === 1 ? toml(caPaths[0]) : `[${caPaths.map(toml).join(", ")}]`;
+    if (noUpstream && !entry.insecure && entry.endpoints.length > 0) {
+        const last = entry.endpoints[entry.endpoints.length - 1];
+        return [HEADER, ...endpointLines(last, ca, ""), ...entry.endpoints.slice(0, -1).flatMap((ep) => ["", `[host.${toml(ep)}]`, ...endpointLines(ep, ca, "  ")])].join("\n") + "\n";
+    }
+    const server = upstreamServer(entry.host, entry.insecure);
     const lines = [HEADER, `server = ${toml(server)}`];
     if (ca !== undefined && server.startsWith("https:")) lines.push(`ca = ${ca}`);
-    for (const ep of entry.endpoints) {
-        const u = new URL(ep);
-        lines.push("", `[host.${toml(ep)}]`, '  capabilities = ["pull", "resolve"]');
-        if (u.pathname !== "/" && u.pathname !== "") lines.push("  override_path = true");
-        if (ca !== undefined && u.protocol === "https:") lines.push(`  ca = ${ca}`);
-    }
+    for (const ep of entry.endpoints) lines.push("", `[host.${toml(ep)}]`, ...endpointLines(ep, ca, "  "));
     if (entry.insecure) lines.push("", `[host.${toml(server)}]`, '  capabilities = ["pull", "resolve", "push"]');
     return lines.join("\n") + "\n";
 }
 
-/** config.toml (0600 when it holds the registry credential, 0644 otherwise) and per registry host its hosts.toml. */
-export function containerdFiles(config: EngineConfig, imageRepository?: string, auth?: RegistryAuth): BootstrapFile[] {
+/** A mirror endpoint's settings (`ca` already in TOML form): at the root (`server = …` first) or indented under its `[host]` table. */
+function endpointLines(ep: string, ca: string | undefined, indent: string): string[] {
+    const u = new URL(ep);
+    const lines = indent === "" ? [`server = ${toml(ep)}`] : [];
+    lines.push(`${indent}capabilities = ["pull", "resolve"]`);
+    if (u.pathname !== "/" && u.pathname !== "") lines.push(`${indent}override_path = true`);
+    if (ca !== undefined && u.protocol === "https:") lines.push(`${indent}ca = ${ca}`);
+    return lines;
+}
+
+/**
+ * config.toml (0600 when it holds the registry credential, 0644 otherwise) and per registry host
+ * its hosts.toml (without upstream fallback when `noUpstream`).
+ */
+export function containerdFiles(config: EngineConfig, imageRepository?: string, auth?: RegistryAuth, noUpstream = false): BootstrapFile[] {
     const caPaths = trustedCaPaths(config);
     const files: BootstrapFile[] = [{ path: CONTAINERD_CONFIG, content: renderContainerdConfig(config, imageRepository, auth), mode: auth === undefined ? "0644" : "0600" }];
-    for (const entry of registryHosts(config)) files.push({ path: `${CERTS_D}/${entry.host}/hosts.toml`, content: renderHostsToml(entry, caPaths) });
+    for (const entry of registryHosts(config)) files.push({ path: `${CERTS_D}/${entry.host}/hosts.toml`, content: renderHostsToml(entry, caPaths, noUpstream) });
     return files;
 }
 

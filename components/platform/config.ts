@@ -13,6 +13,7 @@ import { Problem, zodProblems } from "../kit/problems";
 import { addonStorageClass } from "../cluster/versions";
 import { imageThroughRegistry, registryEndpoint } from "../registry/endpoint";
 import { appsConfig, appsProblems, EffectiveApps, resolveApps, STATEFUL_ROLES, workloadImages } from "../workloads/config";
+import { deployProblems } from "./rules";
 
 export { Problem } from "../kit/problems";
 export { MachineRole, MachineSpec } from "../machines/machine";
@@ -173,7 +174,7 @@ function crossCheck(c: PlatformConfig, secrets: ReadonlySet<SecretName>, problem
     const endpoint = c.cluster.controlPlaneEndpoint;
     if (endpoint.mode === "kube-vip" && c.network.vip === undefined) p("network.vip", "is required when cluster.controlPlaneEndpoint.mode is kube-vip (the default)");
     if (endpoint.mode === "external" && endpoint.address === undefined) p("cluster.controlPlaneEndpoint.address", "is required when mode is external");
-    problems.push(...engineProblems(c.engine));
+    problems.push(...engineProblems(c.engine), ...deployProblems(c));
     storageProblems(c, problems);
     if (c.cluster.packageSource.kind === "mirror" && c.cluster.packageSource.url === undefined) p("cluster.packageSource.url", "is required when kind is mirror");
     const cidrs: [string, string][] = [["network.cidr", c.network.cidr], ["cluster.podCidr", c.cluster.podCidr], ["cluster.serviceCidr", c.cluster.serviceCidr]];
@@ -245,22 +246,4 @@ export function parsePlatform(raw: unknown, secrets: ReadonlySet<SecretName> = n
     problems.push(...airGapProblems(config, machines));
     if (problems.length > 0) return { problems };
     return { spec: { config, machines, ipPlan: plan }, problems };
-}
-
-/** The order in which the layers come up; shown by `groundwork plan`. */
-export function layerOrder(spec: PlatformSpec): string[] {
-    const c = spec.config;
-    const backends = [...new Set(spec.machines.map((m) => m.backend))].sort().join(", ");
-    const order = [
-        `network: IP plan ${spec.ipPlan.cidr}, VIP ${spec.ipPlan.vip ?? c.cluster.controlPlaneEndpoint.address + " (external)"}`,
-        `machines: ${spec.machines.length} on ${backends}`,
-        `engine: ${c.engine.kind} from ${c.engine.packageSource.kind === "mirror" ? c.engine.packageSource.url : "the distribution"}`,
-    ];
-    if (c.registry.mode === "standalone") order.push("registry: standalone registry machine");
-    order.push(`cluster: Kubernetes ${c.cluster.kubernetesVersion}, first control plane, then other control planes ‖ workers`);
-    order.push(`add-ons: ${c.cluster.cni.kind}${c.cluster.addons.etcdSnapshots.enabled ? ", etcd snapshots" : ""}`);
-    if (c.registry.mode === "harbor") order.push("registry: Harbor on the cluster");
-    const workloads = Object.entries(c.apps.workloads);
-    if (c.upTo === "all" && workloads.length > 0) order.push(`workloads: ${workloads.map(([n, w]) => `${n} (${w.role})`).join(", ")}; profile ${c.apps.profile}`);
-    return order;
 }

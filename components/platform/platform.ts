@@ -6,7 +6,7 @@ import { Backends, Bootstrap, Machine, MachinePool, MachineSpec, OpenStackFounda
 import { Harbor, issueRegistryTls, RegistryEndpoint, RegistryTls, StandaloneRegistry } from "../registry";
 import { etcdSnapshotsToS3, openstackCloudIntegration, PlatformSpec, SecretName } from "./config";
 import { Workloads } from "../workloads/workloads";
-import { nodeClusterSettings, nodeEngine, nodeRegistry, registryWired, stackWorkloadContext, workloadsDeployed } from "./wiring";
+import { nodeClusterSettings, nodeEngine, nodeRegistry, platformNoProxy, registryWired, stackWorkloadContext, workloadsDeployed } from "./wiring";
 
 /** Secrets from their own config keys (SECRET_KEYS); each stays a Pulumi secret. */
 export type PlatformSecrets = Partial<Record<SecretName, pulumi.Input<string>>>;
@@ -226,7 +226,7 @@ export class Platform extends pulumi.ComponentResource {
                 return {};
             case "standalone": {
                 const machine = spec.machines.find((m) => m.role === "registry")!;
-                const standalone = new StandaloneRegistry(`${name}-registry`, { config: c.registry, machine, engine: c.engine }, { parent: this });
+                const standalone = new StandaloneRegistry(`${name}-registry`, { config: c.registry, machine, engine: c.engine, noProxy: platformNoProxy(spec, nodeRegistry(spec, "")) }, { parent: this });
                 return { standalone, endpoint: standalone.endpoint };
             }
             case "harbor": {

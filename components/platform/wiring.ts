@@ -34,13 +34,14 @@ export function platformNoProxy(spec: PlatformSpec, endpoint?: RegistryEndpoint<
 
 /**
  * Every node's engine config and options: the registry (when wired) as first mirror and trusted
- * CA, the sandbox image from it when air-gapped, its credential in containerd, the no_proxy list.
+ * CA, the sandbox image from it when air-gapped, its credential in containerd, the no_proxy list;
+ * air-gapped, no registry host falls back to its upstream.
  */
 export function nodeEngine(spec: PlatformSpec, registry?: { caPem: string; auth?: RegistryAuth }): { engine: EngineConfig; engineOptions: EngineOptions } {
     const endpoint = registry ? nodeRegistry(spec, registry.caPem) : undefined;
     return {
         engine: engineWithRegistry(spec.config.engine, endpoint),
-        engineOptions: { noProxy: platformNoProxy(spec, endpoint), imageRepository: endpoint?.imageRepository, registryAuth: registry?.auth },
+        engineOptions: { noProxy: platformNoProxy(spec, endpoint), imageRepository: endpoint?.imageRepository, registryAuth: registry?.auth, airGapped: spec.config.registry.airGapped },
     };
 }
 
@@ -54,6 +55,8 @@ export function nodeClusterSettings(spec: PlatformSpec): ClusterSettings {
         engine: c.engine.kind,
         imageRepository: clusterRegistryWiring(nodeRegistry(spec, "")).imageRepository,
         backends: new Set(spec.machines.map((m) => m.backend)),
+        engineConfig: c.engine,
+        noProxy: platformNoProxy(spec, nodeRegistry(spec, "")),
     });
 }
 

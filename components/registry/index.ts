@@ -6,3 +6,4 @@ export * from "./tls";
 export * from "./standalone";
 export * from "./harbor";
 export * from "./bom";
+export * from "./validate";

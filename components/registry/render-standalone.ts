@@ -2,6 +2,7 @@ import { stringify } from "yaml";
 import { BootstrapPart, placeholder, placeholdersIn, shq } from "../engine/bootstrap";
 import { EngineConfig } from "../engine/config";
 import { packagesPart } from "../engine/render-apt";
+import { trustPart } from "../engine/render-host";
 import { MachineSpec } from "../machines/machine";
 import { RegistryConfig } from "./config";
 
@@ -161,11 +162,16 @@ export function standaloneRegistryPart(input: StandaloneRegistryInput): Bootstra
 }
 
 /**
- * The registry machine's parts: the engine's package source and pins (apt mirror, proxy, holds)
- * installing STANDALONE_REGISTRY_PACKAGES, then the registry itself. No container engine.
+ * The registry machine's parts: the stack's private CAs and the registry's own in the OS trust
+ * store (like every node: an HTTPS mirror signed by a private CA must be trusted before apt
+ * runs), the engine's package source and pins (apt mirror, proxy, holds) installing
+ * STANDALONE_REGISTRY_PACKAGES, then the registry itself. No container engine. `noProxy`: the
+ * platform's no_proxy entries, as every node's apt gets them. Defaults to none.
  */
-export function standaloneRegistryParts(engine: EngineConfig, input: StandaloneRegistryInput): BootstrapPart[] {
-    return [packagesPart({ ...engine, packages: {} }, STANDALONE_REGISTRY_PACKAGES), standaloneRegistryPart(input)];
+export function standaloneRegistryParts(engine: EngineConfig, input: StandaloneRegistryInput, noProxy: string[] = []): BootstrapPart[] {
+    const own = input.caPem.trim() + "\n";
+    const cas = engine.caCertificates.some((c) => c.trim() === own.trim()) ? engine.caCertificates : [...engine.caCertificates, own];
+    return [trustPart({ ...engine, caCertificates: cas }), packagesPart({ ...engine, packages: {} }, STANDALONE_REGISTRY_PACKAGES, noProxy), standaloneRegistryPart(input)];
 }
 
 /** Deploy-time values of the registry machine's bootstrap, as `groundwork render` shows them: name → what fills it. */
@@ -183,7 +189,7 @@ export const STANDALONE_PLACEHOLDERS: Record<string, string> = {
 /** The user nodes and operators authenticate to the standalone registry as, unless another is given. */
 export const DEFAULT_REGISTRY_USER = "groundwork";
 
-export function standaloneRenderParts(config: RegistryConfig, machine: MachineSpec, engine: EngineConfig, username = DEFAULT_REGISTRY_USER): BootstrapPart[] {
+export function standaloneRenderParts(config: RegistryConfig, machine: MachineSpec, engine: EngineConfig, username = DEFAULT_REGISTRY_USER, noProxy: string[] = []): BootstrapPart[] {
     if (config.mode !== "standalone" || machine.role !== "registry") return [];
     return standaloneRegistryParts(engine, {
         host: config.hostname ?? machine.address,
@@ -192,5 +198,5 @@ export function standaloneRenderParts(config: RegistryConfig, machine: MachineSp
         keyPem: placeholder("registry-key"),
         caPem: placeholder("registry-ca"),
         htpasswd: `${username}:${placeholder("registry-password-bcrypt")}`,
-    });
+    }, noProxy);
 }

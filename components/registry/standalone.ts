@@ -17,6 +17,8 @@ export interface StandaloneRegistryArgs {
     engine: EngineConfig;
     /** User the nodes and operators authenticate as. Defaults to `groundwork`. */
     username?: string;
+    /** The platform's no_proxy entries (node subnet, …), as every node's apt gets them. Defaults to none. */
+    noProxy?: string[];
 }
 
 /**
@@ -47,7 +49,7 @@ export class StandaloneRegistry extends pulumi.ComponentResource {
         this.endpoint = endpoint;
         this.parts = pulumi.secret(
             pulumi.all([material.certPem, material.keyPem, material.caPem, pw.bcryptHash]).apply(([certPem, keyPem, caPem, hash]) =>
-                standaloneRegistryParts(args.engine, { host: endpoint.host, port: endpoint.port, certPem, keyPem, caPem, htpasswd: `${this.username}:${hash}` }),
+                standaloneRegistryParts(args.engine, { host: endpoint.host, port: endpoint.port, certPem, keyPem, caPem, htpasswd: `${this.username}:${hash}` }, args.noProxy),
             ),
         );
         this.registerOutputs({ endpoint: { host: endpoint.host, port: endpoint.port, caPem: endpoint.caPem }, password: this.password });

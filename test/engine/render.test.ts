@@ -104,7 +104,7 @@ describe("cli: groundwork render", () => {
         const [a, b] = [tmp(), tmp()];
         for (const out of [a, b]) assert.strictEqual((await runCli(["render", "--stack", "prod", "--out", out])).code, 0);
         const ta = tree(a);
-        assert.strictEqual(ta.size, 13, "11 user-data, plan.json, workloads.yaml");
+        assert.strictEqual(ta.size, 14, "11 user-data, plan.json, workloads.yaml and the .groundwork-render marker");
         assert.deepStrictEqual(tree(b), ta);
     });
 
@@ -115,7 +115,7 @@ describe("cli: groundwork render", () => {
         const byName = Object.fromEntries(plan.machines.map((m) => [m.name, m]));
         assert.deepStrictEqual(byName["dev-cp-1"].placeholders, ["cluster-ca", "cluster-ca-hash", "deploy-ssh-key"]);
         assert.deepStrictEqual(byName["dev-general-1"].placeholders, ["cluster-ca", "cluster-ca-hash", "deploy-ssh-key"]);
-        assert.deepStrictEqual(byName["dev-cp-1"].parts.slice(-4), ["engine/service", "kubernetes", "metadata-guard", "kubeadm"]);
+        assert.deepStrictEqual(byName["dev-cp-1"].parts.slice(-5), ["engine/service", "kubernetes/key", "kubernetes", "metadata-guard", "kubeadm"]);
         // Join material comes over SSH into a root-only file, listed per machine.
         assert.deepStrictEqual(byName["dev-cp-1"].joinMaterial, ["token", "certificate-key", "ca-key"]);
         assert.deepStrictEqual(byName["dev-general-1"].joinMaterial, ["token"]);

@@ -144,7 +144,7 @@ describe("registry: standalone component (mocks)", () => {
         await settle();
         const csr = recorder.ofType("tls:index/certRequest:CertRequest")[0];
         assert.deepStrictEqual([csr.inputs.dnsNames, csr.inputs.ipAddresses], [["registry.cdc.example"], ["172.16.8.24"]]);
-        const files = Object.fromEntries(parts[1].files.map((f) => [f.path, f.content]));
+        const files = Object.fromEntries(parts.find((p) => p.name === "registry")!.files.map((f) => [f.path, f.content]));
         const hash = recorder.ofType("random:index/randomPassword:RandomPassword")[0];
         assert.strictEqual(hash.name, "cdc-registry-password");
         assert.match(files[STANDALONE_PATHS.htpasswd], /^groundwork:\$2a\$10\$[0-9a-f]{53}\n$/);

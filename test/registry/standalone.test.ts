@@ -76,7 +76,7 @@ describe("registry: standalone renderer", () => {
         const parts = standaloneRenderParts(cfg, reg, engineConfig.parse({}));
         const text = JSON.stringify(parts);
         assert.deepStrictEqual(placeholdersIn(text), Object.keys(STANDALONE_PLACEHOLDERS).sort());
-        assert.match(parts[1].script, /https:\/\/172\.16\.8\.24:5000\/v2\//);
+        assert.match(parts.find((p) => p.name === "registry")!.script, /https:\/\/172\.16\.8\.24:5000\/v2\//);
         assert.deepStrictEqual(standaloneRenderParts(cfg, { ...reg, role: "worker" }, engineConfig.parse({})), []);
         assert.deepStrictEqual(standaloneRenderParts(registryConfig.parse({}), reg, engineConfig.parse({})), []);
     });
@@ -84,10 +84,10 @@ describe("registry: standalone renderer", () => {
     it("installs the pinned docker-registry through the engine's package machinery", () => {
         const engine = engineConfig.parse({ packageSource: { kind: "mirror", url: "http://mirror.example/debian", trusted: true }, packages: { containerd: "9.9" } });
         const parts = standaloneRegistryParts(engine, input);
-        assert.deepStrictEqual(parts.map((p) => p.name), ["engine/packages", "registry"]);
-        assert.match(parts[0].script, new RegExp(`'docker-registry=${STANDALONE_REGISTRY_PACKAGES["docker-registry"].replace(/[+.]/g, "\\$&")}'`));
-        assert.doesNotMatch(parts[0].script, /containerd/);
-        assert.match(parts[0].files[0].content, /^deb \[trusted=yes\] http:\/\/mirror\.example\/debian\/ bookworm main$/m);
+        assert.deepStrictEqual(parts.map((p) => p.name), ["engine/trust", "engine/packages", "registry"]);
+        assert.match(parts[1].script, new RegExp(`'docker-registry=${STANDALONE_REGISTRY_PACKAGES["docker-registry"].replace(/[+.]/g, "\\$&")}'`));
+        assert.doesNotMatch(parts[1].script, /containerd/);
+        assert.match(parts[1].files[0].content, /^deb \[trusted=yes\] http:\/\/mirror\.example\/debian\/ bookworm main$/m);
     });
 
     it("renders a bootstrap script shellcheck accepts", () => {

@@ -1,0 +1,30 @@
+import { ClusterConfig } from "../cluster/config";
+import { EngineConfig } from "../engine/config";
+import { Problem } from "../kit/problems";
+import { RegistryConfig } from "./config";
+import { HARBOR_APP_VERSIONS } from "./render-harbor";
+
+/**
+ * Registry rules the components would otherwise only meet at deploy time (Harbor's image pins,
+ * the standalone registry's host), and the air-gap contract: an air-gapped stack names a
+ * registry and no internet source for packages or charts. `cluster` is left out when no cluster
+ * is built (upTo: machines). Paths relative to the platform config.
+ */
+export function registryProblems(registry: RegistryConfig, engine: EngineConfig, cluster?: ClusterConfig): Problem[] {
+    const problems: Problem[] = [];
+    const fail = (path: string, message: string) => problems.push({ path, message });
+    if (registry.hostname !== undefined && registry.hostname.includes(":")) {
+        fail("registry.hostname", `must be a DNS name without a port, got "${registry.hostname}"; set registry.port instead`);
+    }
+    if (registry.mode === "harbor" && HARBOR_APP_VERSIONS[registry.harbor.chartVersion] === undefined) {
+        fail("registry.harbor.chartVersion", `groundwork has no image pins for chart ${registry.harbor.chartVersion}; known: ${Object.keys(HARBOR_APP_VERSIONS).join(", ")}`);
+    }
+    if (registry.airGapped) {
+        const why = "when registry.airGapped is true";
+        if (registry.mode === "none") fail("registry.mode", `must be standalone or harbor ${why} (air-gapped nodes pull every image from the platform registry)`);
+        if (engine.packageSource.kind !== "mirror") fail("engine.packageSource.kind", `must be mirror ${why} (the distribution's apt sources are on the internet)`);
+        if (cluster !== undefined && cluster.packageSource.kind !== "mirror") fail("cluster.packageSource.kind", `must be mirror ${why} (pkgs.k8s.io is on the internet)`);
+        if (cluster !== undefined && cluster.chartRepository === undefined) fail("cluster.chartRepository", `is required ${why} (each add-on chart's upstream repository is on the internet)`);
+    }
+    return problems;
+}
