@@ -22,7 +22,7 @@ function files(dir: string): string[] {
     return out.sort();
 }
 
-const DEV_FILES = [".groundwork-render", "dev-cp-1/user-data", "dev-general-1/user-data", "dev-general-2/user-data", "plan.json"];
+const DEV_FILES = [".groundwork-render", "dev-cp-1/user-data", "dev-general-1/user-data", "dev-general-2/user-data", "plan.json", "workloads.yaml"];
 
 describe("cli: groundwork render --out never mixes two renders", () => {
     it("a folder holding another stack's render is emptied of it first", async () => {
@@ -32,10 +32,10 @@ describe("cli: groundwork render --out never mixes two renders", () => {
         const r = await runCli(["render", "--stack", "dev", "--out", out]);
         assert.strictEqual(r.code, 0, r.stderr);
         assert.deepStrictEqual(files(out), DEV_FILES);
-        assert.deepStrictEqual(fs.readdirSync(out).sort(), [".groundwork-render", "dev-cp-1", "dev-general-1", "dev-general-2", "plan.json"], "no empty folders of the old render");
+        assert.deepStrictEqual(fs.readdirSync(out).sort(), [".groundwork-render", "dev-cp-1", "dev-general-1", "dev-general-2", "plan.json", "workloads.yaml"], "no empty folders of the old render");
         assert.strictEqual(
             fs.readFileSync(path.join(out, ".groundwork-render"), "utf8"),
-            "# groundwork render: the files of the render in this folder; the next render here removes them first\ndev-cp-1/user-data\ndev-general-1/user-data\ndev-general-2/user-data\nplan.json\n",
+            "# groundwork render: the files of the render in this folder; the next render here removes them first\ndev-cp-1/user-data\ndev-general-1/user-data\ndev-general-2/user-data\nplan.json\nworkloads.yaml\n",
         );
     });
 

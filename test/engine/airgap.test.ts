@@ -4,7 +4,7 @@ import { parse as parseYaml } from "yaml";
 import { stackFilePath } from "../../cli/stackfile";
 import { engineParts } from "../../components/engine/engines";
 import { renderHostsToml } from "../../components/engine/render-containerd";
-import { parsePlatform, PlatformSpec, SecretName } from "../../components/platform/config";
+import { parsePlatform, PlatformSpec, SECRET_KEYS, SecretName } from "../../components/platform/config";
 import { nodeEngine } from "../../components/platform/wiring";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIBregistryCA\n-----END CERTIFICATE-----\n";
@@ -12,7 +12,8 @@ const CA = "-----BEGIN CERTIFICATE-----\nMIIBregistryCA\n-----END CERTIFICATE---
 function stack(name: string, change: (raw: any) => void = () => undefined): PlatformSpec {
     const raw = parseYaml(fs.readFileSync(stackFilePath(name), "utf8")).config["groundwork:platform"];
     change(raw);
-    const { spec, problems } = parsePlatform(raw, new Set<SecretName>(["vspherePassword", "sshPrivateKey"]));
+    // Every secret key set, as `pulumi config set --secret` would: this test is about registries, not credentials.
+    const { spec, problems } = parsePlatform(raw, new Set<SecretName>(Object.keys(SECRET_KEYS) as SecretName[]));
     assert.deepStrictEqual(problems, []);
     return spec!;
 }
