@@ -3,7 +3,8 @@
 #   build.sh [--keep-going] [component...]
 # Components (default: every one that builds from what the Go module proxy serves):
 #   cli         the `pulumi` CLI, github.com/pulumi/pulumi/pkg/v3 at the engine version
-#   nodejs      our Node.js language host (tools/toolchain/nodejs; the upstream module is not served)
+#   nodejs      our Node.js language host (tools/toolchain/nodejs; the upstream module is not served):
+#               runs programs and policy packs (`--policy-pack`)
 #   kubernetes  the kubernetes resource plugin at the one commit the proxy serves
 # Named but not buildable here (the proxy refuses their modules): openstack random tls command vsphere.
 # Each finished build is kept under $GROUNDWORK_CACHE/pulumi/bin/<component>-<version>/ and skipped on
@@ -164,7 +165,7 @@ for comp in "${WANT[@]}"; do
   out="$DIR/bin/$comp-$ver"
   case "$comp" in
     cli) key="$(cache_key cli "$HERE/cli/go.mod" "$HERE/cli/go.sum")"; binary="$out/pulumi" ;;
-    nodejs) key="$(cache_key nodejs "$HERE/nodejs/go.mod" "$HERE/nodejs/go.sum" "$HERE/nodejs/main.go")"
+    nodejs) key="$(cache_key nodejs "$HERE/nodejs/go.mod" "$HERE/nodejs/go.sum" "$HERE"/nodejs/*.go)"
       binary="$out/pulumi-language-nodejs" ;;
     kubernetes) key="$(cache_key kubernetes <(printf '%s %s\n' "$K8S_PSEUDO" "$K8S_SDK"))"; binary="$out/pulumi-resource-kubernetes" ;;
   esac
