@@ -8,7 +8,8 @@
 #   kubernetes  the kubernetes resource plugin at the one commit the proxy serves
 # Named but not buildable here (the proxy refuses their modules): openstack random tls command vsphere.
 # Each finished build is kept under $GROUNDWORK_CACHE/pulumi/bin/<component>-<version>/ and skipped on
-# the next run while its key (version, wrapper sources, Go version) is unchanged. Providers are
+# the next run while its key (version, wrapper sources, Go version) is unchanged. The Node.js host
+# is also kept per key (nodejs-<version>-<key>/) and linked from <repo>/.state/toolchain/. Providers are
 # registered with the built CLI (`pulumi plugin install resource … --file …`).
 set -euo pipefail
 
@@ -194,6 +195,20 @@ for comp in "${WANT[@]}"; do
       [[ $KEEP_GOING -eq 1 ]] || break
       continue
     fi
+  fi
+  if [[ "$comp" == nodejs ]]; then
+    # nodejs-<version>/ is shared by every checkout on this machine and holds whichever sources
+    # built last; a copy per source key never changes, and .state/toolchain/ of this checkout
+    # points at the one built from its own sources (tests name it as the project's language plugin).
+    keyed="$DIR/bin/nodejs-$ver-${key:0:12}"
+    if [[ ! -x "$keyed/pulumi-language-nodejs" ]]; then
+      rm -rf "$keyed.tmp"
+      mkdir -p "$keyed.tmp"
+      cp "$binary" "$keyed.tmp/"
+      mv -T "$keyed.tmp" "$keyed"
+    fi
+    mkdir -p "$HERE/../../.state/toolchain"
+    ln -sfn "$keyed/pulumi-language-nodejs" "$HERE/../../.state/toolchain/pulumi-language-nodejs"
   fi
   if [[ "$comp" == kubernetes ]]; then
     command -v pulumi >/dev/null || die "registering $comp needs the CLI: run build.sh cli first"
