@@ -3,13 +3,15 @@
 #   build.sh [--keep-going] [component...]
 # Components (default: every one that builds from what the Go module proxy serves):
 #   cli         the `pulumi` CLI, github.com/pulumi/pulumi/pkg/v3 at the engine version
-#   nodejs      our Node.js language host (tools/toolchain/nodejs; the upstream module is not served)
+#   nodejs      our Node.js language host (tools/toolchain/nodejs; the upstream module is not served):
+#               runs programs and policy packs (`--policy-pack`)
 #   kubernetes  the kubernetes resource plugin at the one commit the proxy serves
 #   command     groundwork's own command plugin (tools/toolchain/command/build.sh, which caches,
 #               checks the schema against @pulumi/command and registers it)
 # Named but not buildable here (the proxy refuses their modules): openstack random tls vsphere.
 # Each finished build is kept under $GROUNDWORK_CACHE/pulumi/bin/<component>-<version>/ and skipped on
-# the next run while its key (version, wrapper sources, Go version) is unchanged. Providers are
+# the next run while its key (version, wrapper sources, Go version) is unchanged. The Node.js host
+# is also kept per key (nodejs-<version>-<key>/) and linked from <repo>/.state/toolchain/. Providers are
 # registered with the built CLI (`pulumi plugin install resource … --file …`).
 set -euo pipefail
 
@@ -185,7 +187,7 @@ for comp in "${WANT[@]}"; do
   fi
   case "$comp" in
     cli) key="$(cache_key cli "$HERE/cli/go.mod" "$HERE/cli/go.sum")"; binary="$out/pulumi" ;;
-    nodejs) key="$(cache_key nodejs "$HERE/nodejs/go.mod" "$HERE/nodejs/go.sum" "$HERE/nodejs/main.go")"
+    nodejs) key="$(cache_key nodejs "$HERE/nodejs/go.mod" "$HERE/nodejs/go.sum" "$HERE"/nodejs/*.go)"
       binary="$out/pulumi-language-nodejs" ;;
     kubernetes) key="$(cache_key kubernetes <(printf '%s %s\n' "$K8S_PSEUDO" "$K8S_SDK"))"; binary="$out/pulumi-resource-kubernetes" ;;
   esac
@@ -214,6 +216,20 @@ for comp in "${WANT[@]}"; do
       [[ $KEEP_GOING -eq 1 ]] || break
       continue
     fi
+  fi
+  if [[ "$comp" == nodejs ]]; then
+    # nodejs-<version>/ is shared by every checkout on this machine and holds whichever sources
+    # built last; a copy per source key never changes, and .state/toolchain/ of this checkout
+    # points at the one built from its own sources (tests name it as the project's language plugin).
+    keyed="$DIR/bin/nodejs-$ver-${key:0:12}"
+    if [[ ! -x "$keyed/pulumi-language-nodejs" ]]; then
+      rm -rf "$keyed.tmp"
+      mkdir -p "$keyed.tmp"
+      cp "$binary" "$keyed.tmp/"
+      mv -T "$keyed.tmp" "$keyed"
+    fi
+    mkdir -p "$HERE/../../.state/toolchain"
+    ln -sfn "$keyed/pulumi-language-nodejs" "$HERE/../../.state/toolchain/pulumi-language-nodejs"
   fi
   if [[ "$comp" == kubernetes ]]; then
     command -v pulumi >/dev/null || die "registering $comp needs the CLI: run build.sh cli first"

@@ -10,6 +10,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -237,13 +238,26 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 
 // resolveRunScript finds the program's own copy of @pulumi/pulumi, as Node would from there.
 func (h *host) resolveRunScript(programDir string) (string, error) {
-	const probe = `console.log(require.resolve("@pulumi/pulumi/cmd/run", {paths: [process.argv[1]]}))`
-	out, err := exec.Command(h.node, "-e", probe, programDir).Output()
+	path, _, err := h.resolveModule(programDir, "@pulumi/pulumi/cmd/run")
 	if err != nil {
 		return "", fmt.Errorf("@pulumi/pulumi is not installed for the program in %s: run npm install there",
 			programDir)
 	}
-	return strings.TrimSpace(string(out)), nil
+	return path, nil
+}
+
+// resolveModule resolves a module the way Node does from dir (its node_modules, then each parent's).
+// On failure it also returns what Node printed, which names the missing module.
+func (h *host) resolveModule(dir, module string) (string, []byte, error) {
+	const probe = `console.log(require.resolve(process.argv[2], {paths: [process.argv[1]]}))`
+	cmd := exec.Command(h.node, "-e", probe, dir, module)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", stderr.Bytes(), err
+	}
+	return strings.TrimSpace(string(out)), nil, nil
 }
 
 // runEnv is the environment cmd/run reads its configuration and TypeScript settings from.
