@@ -20,7 +20,7 @@ function configFor(size: number): Record<string, unknown> {
             sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBenchKeyBenchKeyBenchKeyBenchKeyBenchKe01 bench"],
         },
         backends: { openstack: { network: { name: "scale-net" }, flavor: "m1.large", image: "debian-12" } },
-        cluster: { kubernetesVersion: "1.33.5" },
+        cluster: { kubernetesVersion: "1.33.13" },
     };
 }
 

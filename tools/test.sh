@@ -2,7 +2,9 @@
 # `npm test`: everything, from a fresh clone. Installs what it needs (npm ci when node_modules is
 # missing or stale, Debian packages for the real validators), then runs, in order:
 #   1. tsc --noEmit                       (type check, its own step)
-#   2. unit + component tests             (mocha, ts-node transpile-only; cloud-init schema, shellcheck;
+#   2. unit + component tests             (mocha, ts-node transpile-only; cloud-init schema, shellcheck,
+#                                          kubeadm and a loopback kube-apiserver built first from Go modules
+#                                          by tools/kubernetes/build.sh, cached; GROUNDWORK_K8S_BIN points at them;
 #                                          vcsim + govc from govmomi for the migration planner, cached)
 #   3. real-guest tests                   (qemu guests booting the rendered bootstrap)
 #   4. real-engine integration tests      (Pulumi built from Go modules against OpenStack on loopback)
@@ -49,6 +51,14 @@ for stage in "${stages[@]}"; do
     unit)
       say "tsc --noEmit"
       if ! node_modules/.bin/tsc --noEmit -p .; then status=1; failed=$((failed + 1)); fi
+      say "kubernetes binaries (tools/kubernetes/build.sh; cached after the first run)"
+      if bash tools/kubernetes/build.sh; then
+        # shellcheck source-path=SCRIPTDIR source=kubernetes/env.sh
+        source tools/kubernetes/env.sh
+      else
+        # The oracle tests then fail, each naming the missing binary.
+        status=1; failed=$((failed + 1))
+      fi
       # vcsim and govc (Go modules) for test/workloads/govc-vcsim.test.ts: built once into the cache.
       t=$SECONDS
       bash tools/vcsim/build.sh >/dev/null

@@ -3,6 +3,8 @@ import * as fs from "fs";
 import { parseFlags, UsageError } from "../args";
 import { EXIT } from "../common";
 import { LoadedStack, loadStackFile, stackFilePath, stackNames } from "../stackfile";
+import { PlatformSpec } from "../../components/platform/config";
+import { nodeSandbox } from "../../components/platform/wiring";
 
 export const summary = "show what differs between two stacks' effective config (defaults applied): diff-stacks A B";
 
@@ -26,6 +28,11 @@ function load(arg: string): LoadedStack | string {
         return `no stack "${arg}"; known stacks: ${stackNames().join(", ")} (or give a path to a stack file)`;
     }
     return loadStackFile(stackFilePath(arg));
+}
+
+/** The config with the defaults that come from other keys resolved too (the sandbox image from the Kubernetes minor). */
+function effective(spec: PlatformSpec): unknown {
+    return { ...spec.config, engine: nodeSandbox(spec) };
 }
 
 /** A key segment as it reads in YAML paths: plain when it is an identifier, quoted in brackets otherwise. */
@@ -141,7 +148,7 @@ export async function run(argv: string[]): Promise<number> {
     if (bad) return EXIT.badInput;
     const [sa, sb] = loaded as LoadedStack[];
     const [na, nb] = positional;
-    const { differences, identical } = diffConfigs(sa.spec!.config, sb.spec!.config);
+    const { differences, identical } = diffConfigs(effective(sa.spec!), effective(sb.spec!));
     if (flags.json) {
         const out = {
             a: { stack: na, source: sa.source },

@@ -3,7 +3,7 @@ import { stringify } from "yaml";
 import { EngineKind, PackageSource } from "../engine/config";
 import { MachineSpec } from "../machines/machine";
 import { JOIN_TOKEN_TTL } from "./join";
-import { bareVersion } from "./versions";
+import { bareVersion, dnsImageRepository, kubernetesMinor } from "./versions";
 
 /** kubeadm's config API used for every document (Kubernetes ≥ 1.31). */
 export const KUBEADM_API = "kubeadm.k8s.io/v1beta4";
@@ -12,7 +12,7 @@ export const KUBELET_API = "kubelet.config.k8s.io/v1beta1";
 /** Everything cluster-wide the renderers need, resolved once from config (plain values, no Outputs). */
 export interface ClusterSettings {
     clusterName: string;
-    /** Pinned Kubernetes version without the `v`, e.g. `1.33.5`. */
+    /** Pinned Kubernetes version without the `v`, e.g. `1.33.13`. */
     kubernetesVersion: string;
     podCidr: string;
     serviceCidr: string;
@@ -122,8 +122,11 @@ function docs(objects: object[]): string {
     return objects.map((o) => stringify(o, { lineWidth: 0, sortMapEntries: false })).join("---\n");
 }
 
-/** ClusterConfiguration: pinned version, CIDRs, the endpoint (with the VIP in the API server's SANs), image repository. */
+/** ClusterConfiguration: pinned version, CIDRs, the endpoint (with the VIP in the API server's SANs), image repository, etcd and CoreDNS tags. */
 export function clusterConfiguration(s: ClusterSettings) {
+    // etcd and CoreDNS from groundwork's table of the minor, not kubeadm's compiled-in defaults.
+    const minor = kubernetesMinor(s.kubernetesVersion);
+    const dns = dnsImageRepository(s.imageRepository);
     return {
         apiVersion: KUBEADM_API,
         kind: "ClusterConfiguration",
@@ -133,7 +136,8 @@ export function clusterConfiguration(s: ClusterSettings) {
         imageRepository: s.imageRepository,
         networking: { podSubnet: s.podCidr, serviceSubnet: s.serviceCidr, dnsDomain: s.dnsDomain },
         apiServer: { certSANs: [s.endpoint.host] },
-        etcd: { local: { dataDir: "/var/lib/etcd" } },
+        etcd: { local: { dataDir: "/var/lib/etcd", ...(minor ? { imageTag: minor.etcd } : {}) } },
+        dns: { ...(dns ? { imageRepository: dns } : {}), ...(minor ? { imageTag: minor.coredns } : {}) },
     };
 }
 

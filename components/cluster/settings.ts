@@ -18,6 +18,8 @@ export interface ClusterSettingsInput {
     engine?: EngineKind;
     /** Registry kubeadm and kube-vip pull from (the internal registry when air-gapped). Defaults to registry.k8s.io. */
     imageRepository?: string;
+    /** kube-vip's image as nodes pull it (the registry's path for ghcr.io's when air-gapped). Defaults to KUBE_VIP_IMAGE. */
+    kubeVipImage?: string;
     /** Backends of all machines (decides which nodes run with an external cloud provider). Defaults to none. */
     backends?: Iterable<string>;
     /** The nodes' engine config: its proxy and OS package mirror serve the Kubernetes downloads too. Defaults to none. */
@@ -42,8 +44,7 @@ export function clusterSettings(i: ClusterSettingsInput): ClusterSettings {
         serviceCidr: c.serviceCidr,
         dnsDomain: c.clusterDomain,
         endpoint: { host, port: c.controlPlaneEndpoint.port },
-        // Air-gapped, kube-vip comes from the same internal registry as the control plane.
-        kubeVip: kubeVip ? { image: imageRepository === DEFAULT_IMAGE_REPOSITORY ? KUBE_VIP_IMAGE : `${imageRepository}/${KUBE_VIP_IMAGE.replace(/^[^/]+\//, "")}` } : undefined,
+        kubeVip: kubeVip ? { image: i.kubeVipImage ?? KUBE_VIP_IMAGE } : undefined,
         imageRepository,
         engine: i.engine ?? "containerd",
         packageSource: { kind: c.packageSource.kind, url: c.packageSource.url, trusted: c.packageSource.trusted },

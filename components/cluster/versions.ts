@@ -6,27 +6,41 @@ import { ClusterConfig } from "./config";
  * reads them through clusterBillOfMaterials, so a mirror can be filled before an air-gapped run.
  */
 
-/** What kubeadm of one Kubernetes minor pulls besides the control-plane images, and the apt pins beside it. */
+/**
+ * The component versions of one Kubernetes minor: the images kubeadm pulls besides the
+ * control-plane ones and the apt pins beside kubeadm. The rendered ClusterConfiguration pins
+ * `etcd.local.imageTag` and `dns.imageTag` from here (not kubeadm's compiled-in defaults), so the
+ * bill of materials, the mirror and what kubeadm pulls are the same list for every patch release.
+ */
 export interface KubernetesMinor {
+    /** etcd image tag (`etcd.local.imageTag`). */
     etcd: string;
+    /** CoreDNS image tag (`dns.imageTag`). */
     coredns: string;
+    /** pause image tag: kubeadm's and containerd's sandbox image. */
     pause: string;
     /** pkgs.k8s.io versions of the tools kubeadm depends on. */
     criTools: string;
     kubernetesCni: string;
 }
 
+/**
+ * One row per minor groundwork knows. 1.33 and 1.34 pin etcd and CoreDNS to releases built here
+ * from Go modules (tools/kubernetes/build.sh): kubeadm v1.33.13's own defaults (etcd 3.5.24-0,
+ * CoreDNS v1.12.0) are not served by the Go module proxy.
+ */
 export const KUBERNETES_MINORS: Record<string, KubernetesMinor> = {
     "1.31": { etcd: "3.5.15-0", coredns: "v1.11.3", pause: "3.10", criTools: "1.31.1-1.1", kubernetesCni: "1.5.1-1.1" },
     "1.32": { etcd: "3.5.16-0", coredns: "v1.11.3", pause: "3.10", criTools: "1.32.0-1.1", kubernetesCni: "1.6.0-1.1" },
-    "1.33": { etcd: "3.5.21-0", coredns: "v1.12.0", pause: "3.10", criTools: "1.33.0-1.1", kubernetesCni: "1.6.0-1.1" },
+    "1.33": { etcd: "3.5.21-0", coredns: "v1.12.1", pause: "3.10", criTools: "1.33.0-1.1", kubernetesCni: "1.6.0-1.1" },
     "1.34": { etcd: "3.6.4-0", coredns: "v1.12.1", pause: "3.10.1", criTools: "1.34.0-1.1", kubernetesCni: "1.7.1-1.1" },
 };
 
 /** pkgs.k8s.io revision appended to the upstream version (`1.33.5` → `1.33.5-1.1`). */
 export const PACKAGE_REVISION = "-1.1";
 
-export const KUBE_VIP_IMAGE = "ghcr.io/kube-vip/kube-vip:v0.9.2";
+/** kube-vip from its own registry (ghcr.io); v0.9.1 is the release the Go module proxy serves with a checksum. */
+export const KUBE_VIP_IMAGE = "ghcr.io/kube-vip/kube-vip:v0.9.1";
 export const DEFAULT_IMAGE_REPOSITORY = "registry.k8s.io";
 
 export type AddonChart = "calico" | "cilium" | "openstackCcm" | "cinderCsi" | "vsphereCpi" | "vsphereCsi" | "metallb";
@@ -52,14 +66,19 @@ export const CHARTS: Record<AddonChart, ChartPin> = {
         version: CALICO,
         repo: "https://docs.tigera.io/calico/charts",
         namespace: "tigera-operator",
-        images: ["quay.io/tigera/operator:v1.38.6", ...["node", "cni", "kube-controllers", "typha", "csi", "node-driver-registrar", "pod2daemon-flexvol"].map((c) => `docker.io/calico/${c}:${CALICO}`)],
+        // The operator's images plus what it deploys by default in 3.30 (API server, Goldmane, Whisker).
+        images: [
+            "quay.io/tigera/operator:v1.38.6",
+            ...["node", "cni", "kube-controllers", "typha", "csi", "node-driver-registrar", "pod2daemon-flexvol", "apiserver", "goldmane", "whisker", "whisker-backend"].map((c) => `docker.io/calico/${c}:${CALICO}`),
+        ],
     },
     cilium: {
         chart: "cilium",
         version: CILIUM.slice(1),
         repo: "https://helm.cilium.io",
         namespace: "kube-system",
-        images: [`quay.io/cilium/cilium:${CILIUM}`, `quay.io/cilium/operator-generic:${CILIUM}`],
+        // The chart runs Envoy as its own DaemonSet by default (envoy.enabled); its tag is the chart's, not Cilium's.
+        images: [`quay.io/cilium/cilium:${CILIUM}`, `quay.io/cilium/operator-generic:${CILIUM}`, "quay.io/cilium/cilium-envoy:v1.34.7-1757592137-1a52bb680a956879722f48c591a2ca90f7791324"],
     },
     openstackCcm: {
         chart: "openstack-cloud-controller-manager",
@@ -133,6 +152,37 @@ export function kubernetesMinor(version: string): KubernetesMinor | undefined {
     return KUBERNETES_MINORS[minorOf(version)];
 }
 
+/** The pause image of a Kubernetes version's minor (kubeadm's and containerd's sandbox image), upstream name. */
+export function pauseImage(version: string): string | undefined {
+    const minor = kubernetesMinor(version);
+    return minor ? `${DEFAULT_IMAGE_REPOSITORY}/pause:${minor.pause}` : undefined;
+}
+
+/**
+ * CoreDNS's repository in kubeadm's ClusterConfiguration (`dns.imageRepository`), or undefined
+ * for the default registry. kubeadm adds the `coredns/` level only under registry.k8s.io and
+ * pulls `<imageRepository>/coredns:<tag>` from any other: pointing CoreDNS at `<repo>/coredns`
+ * keeps the upstream path (`coredns/coredns`), so a mirror holds every image at its upstream path
+ * and a Harbor proxy cache asks upstream for an image that exists.
+ */
+export function dnsImageRepository(imageRepository: string): string | undefined {
+    return imageRepository === DEFAULT_IMAGE_REPOSITORY ? undefined : `${imageRepository}/coredns`;
+}
+
+/**
+ * Every image `kubeadm init` pulls for a version, as kubeadm names them with the rendered
+ * ClusterConfiguration (`kubeadm config images list --config` is the test's oracle). Empty for a
+ * minor groundwork does not know (validate refuses those).
+ */
+export function kubeadmImages(version: string, imageRepository = DEFAULT_IMAGE_REPOSITORY): string[] {
+    const minor = kubernetesMinor(version);
+    if (!minor) return [];
+    const v = bareVersion(version);
+    const control = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy"].map((c) => `${imageRepository}/${c}:v${v}`);
+    const dns = dnsImageRepository(imageRepository) ?? `${imageRepository}/coredns`;
+    return [...control, `${dns}/coredns:${minor.coredns}`, `${imageRepository}/pause:${minor.pause}`, `${imageRepository}/etcd:${minor.etcd}`];
+}
+
 /** Which add-on charts a cluster installs, from its config and the backends its machines use. */
 export function selectedCharts(config: ClusterConfig, backends: ReadonlySet<string>): AddonChart[] {
     const out: AddonChart[] = [config.cni.kind === "calico" ? "calico" : "cilium"];
@@ -152,7 +202,7 @@ export function chartPin(config: ClusterConfig, which: AddonChart): ChartPin {
     const pin = CHARTS[which];
     if ((which === "calico" || which === "cilium") && config.cni.version !== undefined) {
         const v = bareVersion(config.cni.version);
-        const images = pin.images.map((i) => (i.startsWith("quay.io/tigera/") ? i : i.replace(/:v[0-9.]+$/, `:v${v}`)));
+        const images = pin.images.map((i) => (i.startsWith("quay.io/tigera/") || i.includes("/cilium-envoy:") ? i : i.replace(/:v[0-9.]+$/, `:v${v}`)));
         return { ...pin, version: which === "calico" ? `v${v}` : v, images };
     }
     return pin;
@@ -165,23 +215,22 @@ export interface BillOfMaterials {
     packages: string[];
     /** Helm charts as name@version. */
     charts: string[];
+    /** Where each chart (name@version) comes from: its upstream repository, or cluster.chartRepository. */
+    chartRepositories?: Record<string, string>;
 }
 
 /**
  * Everything the cluster pulls for a config: control-plane images of the pinned Kubernetes
  * version, kube-vip, the add-on charts and their images, and the apt packages. Sorted, no duplicates.
  */
-export function clusterBillOfMaterials(config: ClusterConfig, backends: Iterable<string> = [], imageRepository = DEFAULT_IMAGE_REPOSITORY): BillOfMaterials {
+export function clusterBillOfMaterials(config: ClusterConfig, backends: Iterable<string> = []): BillOfMaterials {
     const used = new Set(backends);
     const version = bareVersion(config.kubernetesVersion);
     const minor = kubernetesMinor(version);
-    const images = new Set<string>();
-    for (const c of ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy"]) images.add(`${imageRepository}/${c}:v${version}`);
+    // Upstream names: what to copy; nodes pull them through the registry's mirror paths.
+    const images = new Set<string>(kubeadmImages(version));
     const packages = new Set([`kubeadm=${version}${PACKAGE_REVISION}`, `kubelet=${version}${PACKAGE_REVISION}`, `kubectl=${version}${PACKAGE_REVISION}`]);
     if (minor) {
-        images.add(`${imageRepository}/etcd:${minor.etcd}`);
-        images.add(`${imageRepository}/coredns/coredns:${minor.coredns}`);
-        images.add(`${imageRepository}/pause:${minor.pause}`);
         packages.add(`cri-tools=${minor.criTools}`);
         packages.add(`kubernetes-cni=${minor.kubernetesCni}`);
     }
@@ -190,5 +239,6 @@ export function clusterBillOfMaterials(config: ClusterConfig, backends: Iterable
     for (const c of charts) c.images.forEach((i) => images.add(i));
     if (config.addons.etcdSnapshots.enabled) images.add(SNAPSHOT_IMAGES[config.addons.etcdSnapshots.target.kind]);
     const sorted = (s: Iterable<string>) => [...s].sort();
-    return { images: sorted(images), packages: sorted(packages), charts: sorted(charts.map((c) => `${c.chart}@${c.version}`)) };
+    const chartRepositories = Object.fromEntries(charts.map((c) => [`${c.chart}@${c.version}`, config.chartRepository?.replace(/\/+$/, "") ?? c.repo]).sort(([a], [b]) => a.localeCompare(b)));
+    return { images: sorted(images), packages: sorted(packages), charts: sorted(charts.map((c) => `${c.chart}@${c.version}`)), chartRepositories };
 }

@@ -44,15 +44,20 @@ export const engineConfig = z
         /**
          * Pod sandbox ("pause") image containerd uses. When the platform mirrors images into an
          * internal registry (kubeadm's imageRepository), its repository part is replaced by that
-         * registry. Defaults to registry.k8s.io/pause:3.10 (the one kubeadm 1.31–1.33 expects).
+         * registry. Defaults to the pause image of the cluster's Kubernetes minor (the one its
+         * kubeadm pulls: registry.k8s.io/pause:3.10 for 1.31–1.33, 3.10.1 for 1.34), and to
+         * DEFAULT_SANDBOX_IMAGE for an engine without a cluster.
          */
         sandboxImage: z
             .string()
             .regex(/^[a-z0-9][a-z0-9._:/-]*\/[a-z0-9._-]+:[A-Za-z0-9_][A-Za-z0-9_.-]*$/, "must be an image reference with a registry host and a pinned tag, like registry.k8s.io/pause:3.10")
             .refine((s) => !s.endsWith(":latest"), "must have a pinned tag, not latest")
-            .default("registry.k8s.io/pause:3.10"),
+            .optional(),
     })
     .strict();
 
 export type EngineConfig = z.infer<typeof engineConfig>;
+
+/** The sandbox image of an engine that no cluster configures (kubeadm 1.31–1.33's pause). */
+export const DEFAULT_SANDBOX_IMAGE = "registry.k8s.io/pause:3.10";
 export type PackageSource = z.infer<typeof packageSource>;

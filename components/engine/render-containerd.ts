@@ -1,5 +1,5 @@
 import { BootstrapFile } from "./bootstrap";
-import { EngineConfig } from "./config";
+import { DEFAULT_SANDBOX_IMAGE, EngineConfig } from "./config";
 import { trustedCaPaths } from "./render-host";
 
 export const CONTAINERD_CONFIG = "/etc/containerd/config.toml";
@@ -26,8 +26,9 @@ function toml(s: string): string {
  * (the same place kubeadm's imageRepository points).
  */
 export function sandboxImage(config: EngineConfig, imageRepository?: string): string {
-    if (imageRepository === undefined) return config.sandboxImage;
-    const nameAndTag = config.sandboxImage.slice(config.sandboxImage.lastIndexOf("/") + 1);
+    const image = config.sandboxImage ?? DEFAULT_SANDBOX_IMAGE;
+    if (imageRepository === undefined) return image;
+    const nameAndTag = image.slice(image.lastIndexOf("/") + 1);
     return `${imageRepository.replace(/\/+$/, "")}/${nameAndTag}`;
 }
 

@@ -1,9 +1,10 @@
 import { ClusterSettings } from "../cluster/kubeadm";
 import { clusterSettings } from "../cluster/settings";
+import { KUBE_VIP_IMAGE, pauseImage } from "../cluster/versions";
 import { EngineConfig } from "../engine/config";
 import { EngineOptions } from "../engine/engines";
 import { RegistryAuth } from "../engine/render-containerd";
-import { clusterRegistryWiring, engineWithRegistry, RegistryEndpoint, registryEndpoint } from "../registry/endpoint";
+import { clusterRegistryWiring, engineWithRegistry, imageThroughRegistry, RegistryEndpoint, registryEndpoint } from "../registry/endpoint";
 import { K8sObject, WorkloadContext } from "../workloads/objects";
 import { appsObjects, workloadContext } from "../workloads/specs";
 import { PlatformSpec } from "./config";
@@ -35,25 +36,37 @@ export function platformNoProxy(spec: PlatformSpec, endpoint?: RegistryEndpoint<
 /**
  * Every node's engine config and options: the registry (when wired) as first mirror and trusted
  * CA, the sandbox image from it when air-gapped, its credential in containerd, the no_proxy list;
- * air-gapped, no registry host falls back to its upstream.
+ * air-gapped, no registry host falls back to its upstream. The sandbox image is the pause image of
+ * the cluster's Kubernetes minor unless engine.sandboxImage says otherwise.
  */
 export function nodeEngine(spec: PlatformSpec, registry?: { caPem: string; auth?: RegistryAuth }): { engine: EngineConfig; engineOptions: EngineOptions } {
     const endpoint = registry ? nodeRegistry(spec, registry.caPem) : undefined;
     return {
-        engine: engineWithRegistry(spec.config.engine, endpoint),
+        engine: engineWithRegistry(nodeSandbox(spec), endpoint),
         engineOptions: { noProxy: platformNoProxy(spec, endpoint), imageRepository: endpoint?.imageRepository, registryAuth: registry?.auth, airGapped: spec.config.registry.airGapped },
     };
+}
+
+/** The engine config with its sandbox image resolved: as configured, else the pause of the cluster's minor. */
+export function nodeSandbox(spec: PlatformSpec): PlatformSpec["config"]["engine"] {
+    const engine = spec.config.engine;
+    const sandboxImage = engine.sandboxImage ?? pauseImage(spec.config.cluster.kubernetesVersion);
+    return sandboxImage === undefined ? engine : { ...engine, sandboxImage };
 }
 
 /** The cluster settings every node's kubeadm parts are rendered with. */
 export function nodeClusterSettings(spec: PlatformSpec): ClusterSettings {
     const c = spec.config;
+    const endpoint = nodeRegistry(spec, "");
+    const { imageRepository } = clusterRegistryWiring(endpoint);
     return clusterSettings({
         config: c.cluster,
         clusterName: c.name,
         vip: spec.ipPlan.vip,
         engine: c.engine.kind,
-        imageRepository: clusterRegistryWiring(nodeRegistry(spec, "")).imageRepository,
+        imageRepository,
+        // kube-vip lives on ghcr.io: air-gapped, nodes pull it from the registry's path for ghcr.io (not the registry.k8s.io one).
+        kubeVipImage: imageRepository !== undefined && endpoint ? imageThroughRegistry(KUBE_VIP_IMAGE, endpoint) : undefined,
         backends: new Set(spec.machines.map((m) => m.backend)),
         engineConfig: c.engine,
         noProxy: platformNoProxy(spec, nodeRegistry(spec, "")),

@@ -10,18 +10,22 @@ export interface Bom {
     packages: string[];
     /** Helm charts as `name@version`. */
     charts: string[];
+    /** Where each chart (`name@version`) comes from. Defaults to none listed. */
+    chartRepositories?: Record<string, string>;
 }
 
 /** What the registry layer itself needs: the standalone registry's package, or Harbor's chart and images. */
-export function registryBillOfMaterials(config: RegistryConfig): Bom {
+export function registryBillOfMaterials(config: RegistryConfig, chartRepository?: string): Bom {
     const mode = config.mode;
     switch (mode) {
         case "none":
             return { images: [], packages: [], charts: [] };
         case "standalone":
             return { images: [], packages: Object.entries(STANDALONE_REGISTRY_PACKAGES).map(([n, v]) => `${n}=${v}`).sort(), charts: [] };
-        case "harbor":
-            return { images: harborImages(config), packages: [], charts: [`harbor@${config.harbor.chartVersion}`] };
+        case "harbor": {
+            const chart = `harbor@${config.harbor.chartVersion}`;
+            return { images: harborImages(config), packages: [], charts: [chart], chartRepositories: { [chart]: chartRepository?.replace(/\/+$/, "") ?? HARBOR_CHART_SOURCE } };
+        }
         default: {
             const unknown: never = mode;
             throw new Error(`unknown registry mode ${String(unknown)}`);
@@ -40,7 +44,9 @@ export function mergeBoms(...boms: Bom[]): Bom {
     const images = new Set<string>();
     const packages = new Set<string>();
     const charts = new Set<string>();
+    const repositories: Record<string, string> = {};
     for (const b of boms) {
+        Object.assign(repositories, b.chartRepositories ?? {});
         b.images.forEach((i) => images.add(i));
         b.packages.forEach((p) => packages.add(p));
         b.charts.forEach((c) => charts.add(c));
@@ -52,5 +58,6 @@ export function mergeBoms(...boms: Bom[]): Bom {
     for (const p of packages) if (!/^[a-z0-9][a-z0-9+.-]*=[^=\s]+$/.test(p)) throw new Error(`package ${p} must be name=version`);
     for (const c of charts) if (!/^[^@\s]+@[^@\s]+$/.test(c)) throw new Error(`chart ${c} must be name@version`);
     const sorted = (s: Set<string>) => [...s].sort();
-    return { images: sorted(images), packages: sorted(packages), charts: sorted(charts) };
+    const chartRepositories = Object.fromEntries(Object.entries(repositories).sort(([a], [b]) => a.localeCompare(b)));
+    return { images: sorted(images), packages: sorted(packages), charts: sorted(charts), chartRepositories };
 }

@@ -31,7 +31,7 @@ export function rawPlatform(backend: BackendKind, controlPlanes: number, workers
             vsphere: { server: "vc.example.com", user: "gw@vsphere.local", datacenter: "dc1", computeCluster: "c1", datastore: "ds1", network: "pg-nodes", template: "debian-12" },
             baremetal: {},
         },
-        cluster: { kubernetesVersion: "1.33.5", ...cluster },
+        cluster: { kubernetesVersion: "1.33.13", ...cluster },
     };
 }
 

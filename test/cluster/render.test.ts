@@ -15,7 +15,6 @@ import {
 } from "../../components/cluster";
 import { MachineSpec } from "../../components/machines";
 import { parse, rawPlatform } from "./fixture";
-import { unknownFields, V1BETA4 } from "./kubeadm-v1beta4";
 
 const SECRETS = { bootstrapToken: "abcdef.0123456789abcdef", certificateKey: "0".repeat(64), caCertPem: "CA", caKeyPem: "KEY", caCertHash: "sha256:00" };
 
@@ -34,18 +33,21 @@ function setup(cluster: Record<string, unknown> = {}, engine: "containerd" | "do
 const docsOf = (text: string) => parseAllDocuments(text).map((d) => d.toJS());
 
 describe("kubeadm renderers", () => {
-    it("init carries only v1beta4 fields, the pinned version, CIDRs, the VIP as SAN and the engine's cgroup driver", () => {
+    // That every field is one kubeadm knows is kubeadm's to say: kubeadm-oracle.test.ts runs `kubeadm config validate`.
+    it("init carries the pinned version, CIDRs, the VIP as SAN and the engine's cgroup driver", () => {
         const { settings, cp } = setup({ podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12" });
         const docs = docsOf(renderKubeadmInit(settings, cp, SECRETS));
         assert.deepStrictEqual(docs.map((d) => d.kind), ["InitConfiguration", "ClusterConfiguration", "KubeletConfiguration"]);
-        for (const d of docs) assert.deepStrictEqual(unknownFields(d, V1BETA4[d.kind]), [], d.kind);
         const [init, cluster, kubelet] = docs;
         assert.strictEqual(init.apiVersion, "kubeadm.k8s.io/v1beta4");
-        assert.strictEqual(cluster.kubernetesVersion, "v1.33.5");
+        assert.strictEqual(cluster.kubernetesVersion, "v1.33.13");
         assert.deepStrictEqual(cluster.networking, { podSubnet: "10.244.0.0/16", serviceSubnet: "10.96.0.0/12", dnsDomain: "cluster.local" });
         assert.strictEqual(cluster.controlPlaneEndpoint, "10.20.0.10:6443");
         assert.deepStrictEqual(cluster.apiServer.certSANs, ["10.20.0.10"]);
         assert.strictEqual(cluster.imageRepository, "registry.k8s.io");
+        // etcd and CoreDNS at the releases built here, not kubeadm v1.33's defaults (3.5.24-0, v1.12.0).
+        assert.deepStrictEqual(cluster.etcd, { local: { dataDir: "/var/lib/etcd", imageTag: "3.5.21-0" } });
+        assert.deepStrictEqual(cluster.dns, { imageTag: "v1.12.1" });
         assert.strictEqual(kubelet.cgroupDriver, "systemd");
         assert.strictEqual(init.certificateKey, SECRETS.certificateKey);
         assert.strictEqual(init.bootstrapTokens[0].token, SECRETS.bootstrapToken);
@@ -56,7 +58,6 @@ describe("kubeadm renderers", () => {
     it("join: workers pin the CA hash and register with their taints and self-assignable labels; control planes add the certificate key", () => {
         const { settings, cp, worker } = setup();
         const [join] = docsOf(renderKubeadmJoin(settings, worker, SECRETS));
-        assert.deepStrictEqual(unknownFields(join, V1BETA4.JoinConfiguration), []);
         assert.deepStrictEqual(join.discovery.bootstrapToken, { token: SECRETS.bootstrapToken, apiServerEndpoint: "10.20.0.10:6443", caCertHashes: ["sha256:00"] });
         assert.strictEqual(join.controlPlane, undefined);
         assert.deepStrictEqual(join.nodeRegistration.taints, [{ key: "dedicated", value: "web", effect: "NoSchedule" }]);
@@ -70,11 +71,15 @@ describe("kubeadm renderers", () => {
         const { settings, cp } = setup({ controlPlaneEndpoint: { mode: "external", address: "10.20.0.5", port: 443 } }, "docker", "registry.internal:5000/k8s");
         const [init, cluster] = docsOf(renderKubeadmInit(settings, cp, SECRETS));
         assert.strictEqual(cluster.imageRepository, "registry.internal:5000/k8s");
+        // kubeadm pulls `<repo>/coredns:<tag>` from any repository but registry.k8s.io: keep the upstream path.
+        assert.deepStrictEqual(cluster.dns, { imageRepository: "registry.internal:5000/k8s/coredns", imageTag: "v1.12.1" });
         assert.strictEqual(cluster.controlPlaneEndpoint, "10.20.0.5:443");
         assert.strictEqual(init.localAPIEndpoint.bindPort, 6443);
         assert.strictEqual(settings.kubeVip, undefined);
         const vip = clusterSettings({ config: setup().spec.config.cluster, clusterName: "gw", vip: "10.20.0.10", imageRepository: "registry.internal:5000/k8s" });
-        assert.strictEqual(vip.kubeVip?.image, "registry.internal:5000/k8s/kube-vip/kube-vip:v0.9.2");
+        assert.strictEqual(vip.kubeVip?.image, "ghcr.io/kube-vip/kube-vip:v0.9.1", "kube-vip is not a registry.k8s.io image");
+        const mirrored = clusterSettings({ config: setup().spec.config.cluster, clusterName: "gw", vip: "10.20.0.10", kubeVipImage: "harbor.example/ghcr/kube-vip/kube-vip:v0.9.1" });
+        assert.strictEqual(mirrored.kubeVip?.image, "harbor.example/ghcr/kube-vip/kube-vip:v0.9.1");
     });
 
     it("is deterministic: the same input renders byte-identical documents", () => {
@@ -85,7 +90,7 @@ describe("kubeadm renderers", () => {
     });
 
     it("kube-vip: a static pod in ARP mode for the VIP with leader election", () => {
-        const pod = parseYaml(renderKubeVipManifest({ address: "10.20.0.10", port: 6443, image: "ghcr.io/kube-vip/kube-vip:v0.9.2" }));
+        const pod = parseYaml(renderKubeVipManifest({ address: "10.20.0.10", port: 6443, image: "ghcr.io/kube-vip/kube-vip:v0.9.1" }));
         const env = Object.fromEntries(pod.spec.containers[0].env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
         assert.strictEqual(pod.kind, "Pod");
         assert.strictEqual(pod.spec.hostNetwork, true);
@@ -113,11 +118,11 @@ describe("kubeadm renderers", () => {
     it("bill of materials: control-plane images of the pinned version, kube-vip, charts and packages", () => {
         const { spec } = setup();
         const bom = clusterBillOfMaterials(spec.config.cluster, ["openstack"]);
-        assert.ok(bom.images.includes("registry.k8s.io/kube-apiserver:v1.33.5"));
+        assert.ok(bom.images.includes("registry.k8s.io/kube-apiserver:v1.33.13"));
         assert.ok(bom.images.includes("registry.k8s.io/etcd:3.5.21-0"));
-        assert.ok(bom.images.includes("ghcr.io/kube-vip/kube-vip:v0.9.2"));
+        assert.ok(bom.images.includes("ghcr.io/kube-vip/kube-vip:v0.9.1"));
         assert.deepStrictEqual(bom.charts, ["openstack-cinder-csi@2.33.1", "openstack-cloud-controller-manager@2.33.1", "tigera-operator@v3.30.3"]);
-        assert.deepStrictEqual(bom.packages, ["cri-tools=1.33.0-1.1", "kubeadm=1.33.5-1.1", "kubectl=1.33.5-1.1", "kubelet=1.33.5-1.1", "kubernetes-cni=1.6.0-1.1"]);
+        assert.deepStrictEqual(bom.packages, ["cri-tools=1.33.0-1.1", "kubeadm=1.33.13-1.1", "kubectl=1.33.13-1.1", "kubelet=1.33.13-1.1", "kubernetes-cni=1.6.0-1.1"]);
         assert.ok(bom.images.every((i) => /:[^/]+$/.test(i) && !i.endsWith(":latest")), "every image is name:tag");
     });
 });

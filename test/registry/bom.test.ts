@@ -31,15 +31,15 @@ describe("registry: groundwork bom", () => {
         });
     }
 
-    it("prod: Harbor's chart and images, cilium, the OpenStack add-ons and the kubeadm images of 1.33.5", async () => {
+    it("prod: Harbor's chart and images, cilium, the OpenStack add-ons and the kubeadm images of 1.33.13", async () => {
         const b = await bom("prod");
         assert.ok(b.charts.includes("harbor@1.16.2"));
         assert.ok(b.charts.includes("cilium@1.18.2"));
         assert.ok(b.images.includes("docker.io/goharbor/harbor-core:v2.12.2"));
-        assert.ok(b.images.includes("registry.k8s.io/kube-apiserver:v1.33.5"));
+        assert.ok(b.images.includes("registry.k8s.io/kube-apiserver:v1.33.13"));
         assert.ok(b.images.includes("docker.io/curlimages/curl:8.11.1"), "the proxy-cache Job's image");
         assert.ok(!b.images.some((i) => i.includes("trivy")), "trivy is off when air-gapped");
-        assert.ok(b.packages.includes("kubeadm=1.33.5-1.1"));
+        assert.ok(b.packages.includes("kubeadm=1.33.13-1.1"));
     });
 
     it("the app matrix's images join the bill of materials under their upstream names; upTo machines adds none", async () => {
@@ -66,7 +66,15 @@ describe("registry: groundwork bom", () => {
         assert.ok(cdc.charts.some((c) => c.startsWith("vsphere-csi@")));
         assert.ok(!cdc.charts.some((c) => c.startsWith("harbor@")));
         const local = await bom("local");
-        assert.deepStrictEqual(local, { stack: "local", images: [], packages: ["containerd=1.6.20~ds1-1+deb12u3", "runc=1.1.5+ds1-1+deb12u1"], charts: [] });
+        // The engine's sandbox image is the pause of the stack's Kubernetes minor (1.33: 3.10), even without a cluster.
+        assert.deepStrictEqual(local, {
+            stack: "local",
+            images: ["registry.k8s.io/pause:3.10"],
+            packages: ["containerd=1.6.20~ds1-1+deb12u3", "runc=1.1.5+ds1-1+deb12u1"],
+            charts: [],
+            chartRepositories: {},
+            registryPaths: {},
+        });
     });
 
     it("prints counts and sections as text, and rejects bad input with exit 2", async () => {

@@ -6,6 +6,7 @@ import { CA_DIR, caFileName } from "../../components/engine/render-host";
 import { clusterConfig } from "../../components/cluster/config";
 import { clusterParts, PATHS } from "../../components/cluster/parts";
 import { clusterSettings } from "../../components/cluster/settings";
+import { KUBE_VIP_IMAGE } from "../../components/cluster/versions";
 import { MachineSpec } from "../../components/machines/machine";
 import { registryConfig } from "../../components/registry/config";
 import { clusterRegistryWiring, engineWithRegistry, imageThroughRegistry, registryEndpoint, upstreamHost } from "../../components/registry/endpoint";
@@ -17,7 +18,7 @@ const CP = node("p-cp-1", "control-plane", "10.0.0.16");
 const REG = node("p-registry-1", "registry", "10.0.0.24");
 const SECRETS = { bootstrapToken: "abcdef.0123456789abcdef", certificateKey: "0".repeat(64), caCertPem: CA_A, caKeyPem: "-----BEGIN EC PRIVATE KEY-----\nk\n-----END EC PRIVATE KEY-----\n", caCertHash: `sha256:${"1".repeat(64)}` };
 const engine = engineConfig.parse({ packageSource: { kind: "mirror", url: "http://mirror.example/debian", trusted: true }, mirrors: [{ host: "docker.io", endpoints: ["https://user-mirror.example"] }] });
-const cluster = clusterConfig.parse({ kubernetesVersion: "1.33.5" });
+const cluster = clusterConfig.parse({ kubernetesVersion: "1.33.13" });
 
 /** Every file a control-plane node's bootstrap writes: path → content. */
 function nodeFiles(registry: unknown, ca: string): Map<string, string> {
@@ -25,7 +26,7 @@ function nodeFiles(registry: unknown, ca: string): Map<string, string> {
     const wiring = clusterRegistryWiring(endpoint);
     const parts: BootstrapPart[] = [
         ...engineParts(engineWithRegistry(engine, endpoint), wiring),
-        ...clusterParts(clusterSettings({ config: cluster, clusterName: "p", vip: "10.0.0.10", imageRepository: wiring.imageRepository }), CP, CP.name, SECRETS),
+        ...clusterParts(clusterSettings({ config: cluster, clusterName: "p", vip: "10.0.0.10", imageRepository: wiring.imageRepository, kubeVipImage: endpoint && wiring.imageRepository ? imageThroughRegistry(KUBE_VIP_IMAGE, endpoint) : undefined }), CP, CP.name, SECRETS),
     ];
     return new Map(parts.flatMap((p) => p.files.map((f) => [f.path, f.content] as [string, string])));
 }

@@ -99,6 +99,10 @@ export class Recorder implements pulumi.runtime.Mocks {
             state.result = "x".repeat(inputs.length ?? 16);
         }
         Object.assign(state, generatedOutputs(args.type, args.name, inputs));
+        // The Kubernetes provider names an object without metadata.name after its resource (plus a random suffix).
+        if (/^kubernetes:(core|batch|apps)\//.test(args.type) && state.metadata && typeof state.metadata === "object" && state.metadata.name === undefined) {
+            state.metadata = { ...state.metadata, name: args.name };
+        }
         return { id: `${args.name}-id`, state };
     }
 

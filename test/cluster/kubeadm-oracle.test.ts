@@ -1,0 +1,96 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { stackBillOfMaterials } from "../../cli/commands/bom";
+import { PlatformSpec } from "../../components/platform/config";
+import { kubeadmConfigs, oracleStacks, runK8s } from "../support/kubernetes";
+
+/**
+ * kubeadm v1.33.13, built from Go modules by tools/kubernetes/build.sh, is the oracle for what
+ * groundwork renders for it: every rendered config must pass `kubeadm config validate`, and the
+ * images kubeadm says it pulls must be the bill of materials' kubeadm images at the paths the
+ * registry serves them.
+ */
+describe("kubeadm as the oracle (real kubeadm v1.33.13)", function () {
+    this.timeout(300_000);
+    let stacks: [string, PlatformSpec][];
+    let dir: string;
+    before(() => {
+        stacks = oracleStacks();
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "gw-kubeadm-"));
+        assert.match(runK8s("kubeadm", ["version", "-o", "short"]).trim(), /^v1\.33\.13$/);
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("`kubeadm config validate` accepts every rendered init, control-plane join and worker join config", () => {
+        const counts: Record<string, number> = { init: 0, "control-plane join": 0, "worker join": 0 };
+        const seen = new Set<string>();
+        for (const [stack, spec] of stacks) {
+            for (const cfg of kubeadmConfigs(stack, spec)) {
+                counts[cfg.kind]++;
+                const file = path.join(dir, `${stack}-${cfg.machine}-${cfg.kind.replace(/ /g, "-")}.yaml`);
+                fs.writeFileSync(file, cfg.content);
+                seen.add(stack);
+                // Throws with kubeadm's own message (unknown field, bad token, bad CIDR, …) naming the file.
+                runK8s("kubeadm", ["config", "validate", "--config", file]);
+            }
+        }
+        // Every example stack that builds a cluster, and every variant, was validated.
+        assert.deepStrictEqual([...seen].sort(), ["customer-dc", "dev", "prod", "prod-harbor-airgapped", "qa", "qa-docker"]);
+        // init: one per cluster; joins: every control plane (the first one too) and every worker.
+        assert.deepStrictEqual(counts, { init: 6, "control-plane join": 16, "worker join": 27 });
+    });
+
+    it("kubeadm rejects what it must: the oracle is not a rubber stamp", () => {
+        const [, spec] = stacks.find(([n]) => n === "dev")!;
+        const init = kubeadmConfigs("dev", spec).find((c) => c.kind === "init")!;
+        const bad = path.join(dir, "bad.yaml");
+        fs.writeFileSync(bad, init.content.replace("clusterName:", "clusterNmae:"));
+        assert.throws(() => runK8s("kubeadm", ["config", "validate", "--config", bad]), /unknown field "clusterNmae"/);
+        fs.writeFileSync(bad, init.content.replace("abcdef.0123456789abcdef", "not-a-token"));
+        assert.throws(() => runK8s("kubeadm", ["config", "validate", "--config", bad]), /token/i);
+    });
+
+    it("`kubeadm config images list` of each rendered init config equals the bill of materials' kubeadm images at their registry paths", () => {
+        const checked: string[] = [];
+        for (const [stack, spec] of stacks) {
+            const init = kubeadmConfigs(stack, spec).find((c) => c.kind === "init");
+            if (!init) continue;
+            const file = path.join(dir, `${stack}-images.yaml`);
+            fs.writeFileSync(file, init.content);
+            const pulled = runK8s("kubeadm", ["config", "images", "list", "--config", file])
+                .split("\n")
+                .map((l) => l.trim())
+                .filter((l) => l.length > 0)
+                .sort();
+            const bom = stackBillOfMaterials(spec);
+            const expected = bom.layers.kubeadm.images.map((i) => bom.registryPaths[i] ?? i).sort();
+            assert.deepStrictEqual(pulled, expected, stack);
+            // Everything kubeadm pulls is in the list a mirror is filled from.
+            for (const i of bom.layers.kubeadm.images) assert.ok(bom.images.includes(i), `${stack}: ${i} in the bill of materials`);
+            checked.push(`${stack}:${pulled.length}`);
+        }
+        assert.deepStrictEqual(checked, ["customer-dc:7", "dev:7", "prod:7", "qa:7", "qa-docker:7", "prod-harbor-airgapped:7"]);
+    });
+
+    it("air-gapped, kubeadm pulls CoreDNS, etcd and pause from the registry at their upstream paths (hand-checked)", () => {
+        const air = stacks.find(([n]) => n === "customer-dc")!;
+        const harbor = stacks.find(([n]) => n === "prod-harbor-airgapped")!;
+        const list = ([stack, spec]: [string, PlatformSpec]) => {
+            const file = path.join(dir, `${stack}-hand.yaml`);
+            fs.writeFileSync(file, kubeadmConfigs(stack, spec).find((c) => c.kind === "init")!.content);
+            return runK8s("kubeadm", ["config", "images", "list", "--config", file]).trim().split("\n");
+        };
+        assert.deepStrictEqual(list(air), [
+            "registry.cdc.customer.example:5000/kube-apiserver:v1.33.13",
+            "registry.cdc.customer.example:5000/kube-controller-manager:v1.33.13",
+            "registry.cdc.customer.example:5000/kube-scheduler:v1.33.13",
+            "registry.cdc.customer.example:5000/kube-proxy:v1.33.13",
+            "registry.cdc.customer.example:5000/coredns/coredns:v1.12.1",
+            "registry.cdc.customer.example:5000/pause:3.10",
+            "registry.cdc.customer.example:5000/etcd:3.5.21-0",
+        ]);
+        assert.ok(list(harbor).includes("harbor.prod.example/k8s/coredns/coredns:v1.12.1"));
+    });
+});
