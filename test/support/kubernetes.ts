@@ -5,6 +5,7 @@ import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { CLUSTER_PROVIDER, engineInputs } from "../../cli/commands/render";
 import { loadStackFile, stackFilePath, stackNames } from "../../cli/stackfile";
+import { CERTIFICATE_KEY_MARKER, TOKEN_MARKER } from "../../components/cluster/join";
 import { PATHS } from "../../components/cluster/parts";
 import { PlatformSpec } from "../../components/platform/config";
 import { writeStackFile } from "./cli";
@@ -42,7 +43,9 @@ export const PLACEHOLDER_VALUES: Record<string, string> = {
 };
 
 export function fillPlaceholders(text: string): string {
-    const out = text.replace(/@@GROUNDWORK:([a-z0-9-]+)@@/g, (m, name: string) => PLACEHOLDER_VALUES[name] ?? m);
+    // The join markers are what the node's fill_kubeadm_config replaces with the material delivered over SSH.
+    const filled = text.split(TOKEN_MARKER).join(PLACEHOLDER_VALUES["bootstrap-token"]).split(CERTIFICATE_KEY_MARKER).join(PLACEHOLDER_VALUES["certificate-key"]);
+    const out = filled.replace(/@@GROUNDWORK:([a-z0-9-]+)@@/g, (m, name: string) => PLACEHOLDER_VALUES[name] ?? m);
     const left = /@@GROUNDWORK:[a-z0-9-]+@@/.exec(out);
     if (left) throw new Error(`no stand-in value for placeholder ${left[0]}`);
     return out;
@@ -64,8 +67,8 @@ export function kubeadmConfigs(stack: string, spec: PlatformSpec): KubeadmConfig
     return spec.machines.flatMap((machine) =>
         CLUSTER_PROVIDER.parts({ spec, machine, engine, engineOptions }).flatMap((part) =>
             part.files.flatMap((f): KubeadmConfigFile[] => {
-                if (f.path === PATHS.initConfig) return [{ stack, machine: machine.name, kind: "init", content: fillPlaceholders(f.content) }];
-                if (f.path !== PATHS.joinConfig) return [];
+                if (f.path === PATHS.initTemplate) return [{ stack, machine: machine.name, kind: "init", content: fillPlaceholders(f.content) }];
+                if (f.path !== PATHS.joinTemplate) return [];
                 // The first control plane carries a join file too: it joins when it is replaced.
                 return [{ stack, machine: machine.name, kind: machine.role === "control-plane" ? "control-plane join" : "worker join", content: fillPlaceholders(f.content) }];
             }),
