@@ -16,38 +16,20 @@ export function splitReference(ref: string): { repository: string; tag: string }
 }
 
 /**
- * kubeadm names images `<imageRepository>/<name>:<tag>`; with the default repository CoreDNS is
- * `registry.k8s.io/coredns/coredns`, with any other repository it is `<repository>/coredns`.
- */
-export function kubeadmPath(source: string, imageRepository: string): string | undefined {
-    const prefix = "registry.k8s.io/";
-    if (!source.startsWith(prefix)) return undefined;
-    const rest = source.slice(prefix.length);
-    const name = rest.startsWith("coredns/coredns:") ? rest.slice("coredns/".length) : rest;
-    // Only kubeadm's own images sit directly under the repository (no further path).
-    if (name.includes("/")) return undefined;
-    return `${imageRepository}/${name}`;
-}
-
-/**
  * Where each image of a bill of materials goes in the stack's registry: the path the engine's
- * mirror configuration asks for, and — for kubeadm's images when the stack air-gaps kubeadm — the
- * path kubeadm itself pulls. An image the registry serves under no path is reported, not skipped.
+ * mirror configuration asks for. kubeadm's images land there too: the rendered ClusterConfiguration
+ * points CoreDNS at `<imageRepository>/coredns`, so under an air-gapped `imageRepository` kubeadm
+ * pulls every image at its upstream path (`kubeadm config images list` is the oracle in the tests).
+ * An image the registry serves under no path is reported, not skipped.
  */
 export function seedPlan(images: string[], endpoint: RegistryEndpoint<unknown>): { items: SeedItem[]; unserved: string[] } {
     const items: SeedItem[] = [];
     const unserved: string[] = [];
     const inRegistry = (ref: string) => ref.slice(endpoint.authority.length + 1);
     for (const source of [...images].sort()) {
-        const targets = new Set<string>();
         const mirrored = imageThroughRegistry(source, endpoint);
-        if (mirrored) targets.add(inRegistry(mirrored));
-        if (endpoint.imageRepository !== undefined) {
-            const k = kubeadmPath(source, endpoint.imageRepository);
-            if (k) targets.add(inRegistry(k));
-        }
-        if (targets.size === 0) unserved.push(source);
-        else items.push({ source, targets: [...targets].sort() });
+        if (mirrored) items.push({ source, targets: [inRegistry(mirrored)] });
+        else unserved.push(source);
     }
     return { items, unserved };
 }
