@@ -8,8 +8,11 @@ import { exampleSpec } from "../support/kubernetes";
 import { recorder } from "../support/mocks";
 import { runProgram } from "../support/program";
 
-/** Kinds the program creates outside Helm charts, with the CRD-backed ones (MetalLB's, installed by its chart) left out. */
-const BUILTIN = /^kubernetes:(core\/v1:(Namespace|Secret|ConfigMap)|batch\/v1:(CronJob|Job))$/;
+/**
+ * Kinds the program creates outside Helm charts — the add-ons' Secrets, ConfigMaps and Jobs and the
+ * app matrix's workloads — with the CRD-backed ones (MetalLB's, installed by its chart) left out.
+ */
+const BUILTIN = /^kubernetes:(core\/v1:(Namespace|Secret|ConfigMap|Service|PersistentVolumeClaim)|batch\/v1:(CronJob|Job)|apps\/v1:(Deployment|StatefulSet)|autoscaling\/v2:HorizontalPodAutoscaler|policy\/v1:PodDisruptionBudget|networking\.k8s\.io\/v1:Ingress)$/;
 
 /** The Kubernetes objects a stack's program registers (under the mocks), as they would be sent; unnamed ones get their Pulumi name. */
 async function programObjects(stack: string): Promise<Record<string, any>[]> {
@@ -32,7 +35,7 @@ describe("a real kube-apiserver v1.33.13 + etcd 3.5.21 on loopback: server-side 
     after(async () => server.stop());
 
     for (const stack of ["dev", "qa", "prod", "customer-dc"]) {
-        it(`${stack}: every Namespace, Secret, ConfigMap, CronJob and Job passes the API server's validation and admission`, async () => {
+        it(`${stack}: every Namespace, Secret, ConfigMap, CronJob, Job and app-matrix workload object passes the API server's validation and admission`, async () => {
             const objects = await programObjects(stack);
             assert.ok(objects.some((o) => o.kind === "CronJob"), "the etcd snapshot CronJob is among them");
             // Namespaces for real (a dry-run one would not exist for the objects inside it), the rest dry-run.
@@ -41,7 +44,10 @@ describe("a real kube-apiserver v1.33.13 + etcd 3.5.21 on loopback: server-side 
             const rest = objects.filter((o) => o.kind !== "Namespace");
             const out = server.kubectl(["apply", "--dry-run=server", "-o", "name", "-f", "-"], list(rest));
             const applied = out.trim().split("\n").sort();
-            const group = (o: Record<string, any>) => (o.apiVersion === "batch/v1" ? ".batch" : "");
+            // `kubectl -o name` spells a kind with its API group: deployment.apps, cronjob.batch, ingress.networking.k8s.io.
+            const group = (o: Record<string, any>) => (String(o.apiVersion).includes("/") ? `.${String(o.apiVersion).split("/")[0]}` : "");
+            // The app matrix's five roles are among them (a StatefulSet per stateful role, a Deployment per web role).
+            assert.ok(objects.filter((o) => o.kind === "StatefulSet").length >= 3 && objects.some((o) => o.kind === "Deployment"), "the app matrix's workloads are among them");
             assert.deepStrictEqual(applied, rest.map((o) => `${o.kind.toLowerCase()}${group(o)}/${o.metadata.name}`).sort());
         });
     }
