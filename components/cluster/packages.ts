@@ -1,5 +1,5 @@
 import { BootstrapFile, BootstrapPart, shq } from "../engine/bootstrap";
-import { APT_LISTS_DIR, APT_NO_PARTS_DIR, APT_SOURCE_FILE, aptSourceLine } from "../engine/render-apt";
+import { APT_LISTS_DIR, APT_NO_PARTS_DIR, APT_SOURCE_FILE, aptSourceLine, wantedPins } from "../engine/render-apt";
 import { bypassesProxy } from "../engine/render-host";
 import { ClusterSettings, DownloadProxy } from "./kubeadm";
 import { bareVersion, kubernetesMinor, minorOf, PACKAGE_REVISION } from "./versions";
@@ -111,14 +111,7 @@ export function kubernetesPackagesPart(s: ClusterSettings): BootstrapPart {
     const script = [
         `gw_kube_apt() { apt-get ${opts.map(shq).join(" ")} "$@"; }`,
         ...(own ? [`install -d -m 0755 ${APT_NO_PARTS_DIR} ${KUBERNETES_APT.aptLists}/partial`] : []),
-        `pins=(${kubernetesPackages(s).map(shq).join(" ")})`,
-        "wanted=()",
-        'for pin in "${pins[@]}"; do',
-        // db:Status-Status, not Status: a held package reads "hold ok installed".
-        '  if [[ $(dpkg-query -W --showformat="\\${db:Status-Status} \\${Version}" "${pin%%=*}" 2>/dev/null || true) != "installed ${pin#*=}" ]]; then',
-        '    wanted+=("$pin")',
-        "  fi",
-        "done",
+        ...wantedPins(kubernetesPackages(s)),
         'if [[ ${#wanted[@]} -gt 0 ]]; then',
         '  log "kubernetes: installing ${wanted[*]}"',
         "  start=$SECONDS",

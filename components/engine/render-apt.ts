@@ -67,14 +67,7 @@ export function packagesPart(config: EngineConfig, defaults: Record<string, stri
     const script = [
         `gw_apt() { apt-get ${aptOpts.map(shq).join(" ")} "$@"; }`,
         ...(src.kind === "mirror" ? [`install -d -m 0755 ${APT_NO_PARTS_DIR} ${APT_LISTS_DIR}/partial`] : []),
-        `pins=(${pins.map(([n, v]) => shq(`${n}=${v}`)).join(" ")})`,
-        "wanted=()",
-        'for pin in "${pins[@]}"; do',
-        // db:Status-Status, not Status: a held package reads "hold ok installed".
-        '  if [[ $(dpkg-query -W --showformat="\\${db:Status-Status} \\${Version}" "${pin%%=*}" 2>/dev/null || true) != "installed ${pin#*=}" ]]; then',
-        '    wanted+=("$pin")',
-        "  fi",
-        "done",
+        ...wantedPins(pins.map(([n, v]) => `${n}=${v}`)),
         'if [[ ${#wanted[@]} -gt 0 ]]; then',
         `  log "engine/packages: installing \${wanted[*]} from "${shq(src.kind === "mirror" ? src.url ?? "" : "the distribution's repositories")}`,
         "  gw_apt update",
@@ -89,4 +82,21 @@ export function packagesPart(config: EngineConfig, defaults: Record<string, stri
         "done",
     ].join("\n");
     return { name: "engine/packages", files, absent, script };
+}
+
+/**
+ * Bash that sets `pins` to the given name=version pins and `wanted` to those not installed at
+ * exactly that version; the engine's and the Kubernetes package steps share it.
+ */
+export function wantedPins(pins: string[]): string[] {
+    return [
+        `pins=(${pins.map(shq).join(" ")})`,
+        "wanted=()",
+        'for pin in "${pins[@]}"; do',
+        // db:Status-Status, not Status: a held package reads "hold ok installed".
+        '  if [[ $(dpkg-query -W --showformat="\\${db:Status-Status} \\${Version}" "${pin%%=*}" 2>/dev/null || true) != "installed ${pin#*=}" ]]; then',
+        '    wanted+=("$pin")',
+        "  fi",
+        "done",
+    ];
 }
