@@ -3,29 +3,17 @@
 // and stops, and local.Command. Every claim is checked through the real effects: files on the
 // "remote" side, the state export, the delete commands' traces.
 import * as assert from "assert";
-import { ChildProcess, spawn, spawnSync } from "child_process";
+import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { REPO, Run, sh } from "../support/sh";
 
-const REPO = path.resolve(__dirname, "../..");
 const STACK = "cmdtest";
 const TOKEN = "tok-7f3a9c21e5d84b06"; // the secret the program passes on stdin
 
-interface Run {
-    code: number;
-    stdout: string;
-    stderr: string;
-    seconds: number;
-}
 
-function sh(script: string, env: NodeJS.ProcessEnv = {}, echo = false): Run {
-    const t0 = Date.now();
-    const r = spawnSync("bash", ["-c", script], { cwd: REPO, env: { ...process.env, ...env }, encoding: "utf8", maxBuffer: 1 << 28 });
-    if (echo) process.stdout.write((r.stdout + r.stderr).replace(/^/gm, "      "));
-    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, seconds: (Date.now() - t0) / 1000 };
-}
 
 function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
@@ -65,7 +53,7 @@ describe("command plugin: @pulumi/command through the real engine, against a loo
         const r = sh(`source tools/toolchain/env.sh && pulumi ${args} --stack ${STACK} --cwd '${work}/program' --non-interactive`, {
             PULUMI_BACKEND_URL: `file://${work}/backend`,
             PULUMI_CONFIG_PASSPHRASE: "groundwork-command-test",
-        }, echo);
+        }, { echo: echo ? "all" : undefined });
         if (r.code !== 0 && !allowFail) throw new Error(`pulumi ${args} failed (${r.code}):\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}\nsshd log:\n${sshdLog.slice(-2000)}`);
         return r;
     };
@@ -79,7 +67,7 @@ describe("command plugin: @pulumi/command through the real engine, against a loo
         this.timeout(3600_000);
         const deps = sh("bash tools/deps.sh sshd");
         assert.strictEqual(deps.code, 0, deps.stderr);
-        const build = sh("bash tools/toolchain/build.sh cli nodejs command", {}, true);
+        const build = sh("bash tools/toolchain/build.sh cli nodejs command", {}, { echo: "all" });
         assert.strictEqual(build.code, 0, `toolchain build failed:\n${build.stderr.slice(-3000)}`);
         timings.toolchain = build.seconds;
 

@@ -2,30 +2,17 @@
 // from Go modules) against the REAL OpenStack API on loopback. Every claim is checked through the
 // OpenStack API, not only through Pulumi's own outputs.
 import * as assert from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { localOpenStackEnv, OpenStackApi } from "../support/openstack-api";
+import { REPO, Run, sh } from "../support/sh";
 
-const REPO = path.resolve(__dirname, "../..");
 const NAME = "itest";
 const STACK = "itest";
 
-interface Run {
-    code: number;
-    stdout: string;
-    stderr: string;
-    seconds: number;
-}
 
-function sh(script: string, env: NodeJS.ProcessEnv = {}, echo = false): Run {
-    const t0 = Date.now();
-    const r = spawnSync("bash", ["-c", script], { cwd: REPO, env: { ...process.env, ...env }, encoding: "utf8", maxBuffer: 1 << 28 });
-    if (echo) process.stdout.write(r.stdout.replace(/^/gm, "      "));
-    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, seconds: (Date.now() - t0) / 1000 };
-}
 
 describe("local stack: real Pulumi engine against the real OpenStack API", function () {
     let workDir: string;
@@ -38,7 +25,7 @@ describe("local stack: real Pulumi engine against the real OpenStack API", funct
         const r = sh(`source tools/toolchain/env.sh && eval "$(tools/openstack/local.sh env)" && pulumi ${args} --stack ${STACK} --cwd '${workDir}' --non-interactive`, {
             PULUMI_BACKEND_URL: `file://${workDir}/backend`,
             PULUMI_CONFIG_PASSPHRASE: "groundwork-local",
-        }, echo);
+        }, { echo: echo ? "stdout" : undefined });
         if (r.code !== 0 && !args.includes("--expect-no-changes")) throw new Error(`pulumi ${args} failed (${r.code}):\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
         return r;
     };
@@ -55,7 +42,7 @@ describe("local stack: real Pulumi engine against the real OpenStack API", funct
     before(function () {
         this.timeout(3600_000);
         startedOpenStack = sh("bash tools/openstack/local.sh status").code !== 0;
-        const prep = sh("bash tools/local.sh prepare", {}, true);
+        const prep = sh("bash tools/local.sh prepare", {}, { echo: "stdout" });
         assert.strictEqual(prep.code, 0, `local.sh prepare failed:\n${prep.stderr.slice(-3000)}`);
         timings.prepare = prep.seconds;
         workDir = fs.mkdtempSync(path.join(os.tmpdir(), "gw-itest-"));

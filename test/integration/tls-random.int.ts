@@ -9,23 +9,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
+import { REPO, Run, sh } from "../support/sh";
 
-const REPO = path.resolve(__dirname, "../..");
 const PROGRAM = path.join(__dirname, "programs/secrets");
 const STACK = "itest";
 
-interface Run {
-    code: number;
-    stdout: string;
-    stderr: string;
-    seconds: number;
-}
 
-function sh(script: string, env: NodeJS.ProcessEnv = {}, input?: string): Run {
-    const t0 = Date.now();
-    const r = spawnSync("bash", ["-c", script], { cwd: REPO, env: { ...process.env, ...env }, input, encoding: "utf8", maxBuffer: 1 << 28 });
-    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, seconds: (Date.now() - t0) / 1000 };
-}
 
 /** The 64-character base64 lines of a PEM body: what a key in clear would show however it is escaped. */
 function pemLines(pem: string): string[] {
@@ -47,7 +36,7 @@ describe("tls and random plugins on the real engine: ClusterSecrets' values are 
         return r;
     };
     const openssl = (args: string, input?: string): string => {
-        const r = sh(`openssl ${args}`, {}, input);
+        const r = sh(`openssl ${args}`, {}, { input });
         assert.strictEqual(r.code, 0, `openssl ${args} failed:\n${r.stderr}`);
         return r.stdout;
     };
