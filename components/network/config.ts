@@ -14,8 +14,8 @@ export const networkConfig = z
         reserved: z.array(ipRange).default([]),
         /** Control-plane VIP (kube-vip). Required unless cluster.controlPlaneEndpoint.mode is external. */
         vip: ipv4.optional(),
-        /** Named pools that machine groups allocate from. */
-        pools: z.record(z.string(), ipRange).refine((p) => Object.keys(p).length > 0, { message: "needs at least one pool" }),
+        /** Named pools that VM machine groups allocate from. Defaults to none (every group bare metal, with listed addresses); a group naming an undefined pool is refused. */
+        pools: z.record(z.string(), ipRange).default({}),
         /** Addresses for LoadBalancer services (MetalLB L2). Defaults to none. */
         loadBalancerPool: ipRange.optional(),
     })

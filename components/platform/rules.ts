@@ -1,5 +1,6 @@
 import { clusterConfigProblems } from "../cluster/validate";
 import { Problem } from "../kit/problems";
+import { selectedCharts } from "../cluster/versions";
 import { registryProblems } from "../registry/validate";
 import { PlatformConfig } from "./config";
 
@@ -14,7 +15,7 @@ export function deployProblems(c: PlatformConfig): Problem[] {
     const nodeBackends = new Set(nodeGroups.map((g) => g.backend));
     const layered = [
         ...(full ? clusterConfigProblems(c.cluster, nodeBackends, c.network.loadBalancerPool) : []),
-        ...registryProblems(c.registry, c.engine, full ? c.cluster : undefined),
+        ...registryProblems(c.registry, c.engine, full ? { config: c.cluster, charts: selectedCharts(c.cluster, nodeBackends) } : undefined),
     ].map((p) => ({ path: `platform.${p.path}`, message: p.message }));
     const problems: Problem[] = [...layered];
     if (c.environment === "prod" && c.engine.insecureRegistries.length > 0) {

@@ -1,4 +1,5 @@
 import { ClusterConfig } from "../cluster/config";
+import { AddonChart } from "../cluster/versions";
 import { EngineConfig } from "../engine/config";
 import { Problem } from "../kit/problems";
 import { RegistryConfig } from "./config";
@@ -8,9 +9,10 @@ import { HARBOR_APP_VERSIONS } from "./render-harbor";
  * Registry rules the components would otherwise only meet at deploy time (Harbor's image pins,
  * the standalone registry's host), and the air-gap contract: an air-gapped stack names a
  * registry and no internet source for packages or charts. `cluster` is left out when no cluster
- * is built (upTo: machines). Paths relative to the platform config.
+ * is built (upTo: machines); its `charts` are the Helm charts the stack installs (a chart
+ * repository is needed only when there is one). Paths relative to the platform config.
  */
-export function registryProblems(registry: RegistryConfig, engine: EngineConfig, cluster?: ClusterConfig): Problem[] {
+export function registryProblems(registry: RegistryConfig, engine: EngineConfig, cluster?: { config: ClusterConfig; charts: AddonChart[] }): Problem[] {
     const problems: Problem[] = [];
     const fail = (path: string, message: string) => problems.push({ path, message });
     if (registry.hostname !== undefined && registry.hostname.includes(":")) {
@@ -23,8 +25,10 @@ export function registryProblems(registry: RegistryConfig, engine: EngineConfig,
         const why = "when registry.airGapped is true";
         if (registry.mode === "none") fail("registry.mode", `must be standalone or harbor ${why} (air-gapped nodes pull every image from the platform registry)`);
         if (engine.packageSource.kind !== "mirror") fail("engine.packageSource.kind", `must be mirror ${why} (the distribution's apt sources are on the internet)`);
-        if (cluster !== undefined && cluster.packageSource.kind !== "mirror") fail("cluster.packageSource.kind", `must be mirror ${why} (pkgs.k8s.io is on the internet)`);
-        if (cluster !== undefined && cluster.chartRepository === undefined) fail("cluster.chartRepository", `is required ${why} (each add-on chart's upstream repository is on the internet)`);
+        if (cluster !== undefined && cluster.config.packageSource.kind !== "mirror") fail("cluster.packageSource.kind", `must be mirror ${why} (pkgs.k8s.io is on the internet)`);
+        if (cluster !== undefined && cluster.charts.length > 0 && cluster.config.chartRepository === undefined) {
+            fail("cluster.chartRepository", `is required ${why} (the stack installs the charts ${cluster.charts.join(", ")}, whose upstream repositories are on the internet)`);
+        }
     }
     return problems;
 }

@@ -24,7 +24,7 @@ const cases: [string, string, (c: Config) => void, string][] = [
     ["air-gapped without a registry", "dev", (c) => (platformOf(c).registry = { airGapped: true }), "platform.registry.mode: must be standalone or harbor when registry.airGapped is true (air-gapped nodes pull every image from the platform registry)"],
     ["air-gapped with the distribution's apt sources", "customer-dc", (c) => delete platformOf(c).engine.packageSource, "platform.engine.packageSource.kind: must be mirror when registry.airGapped is true (the distribution's apt sources are on the internet)"],
     ["air-gapped with pkgs.k8s.io", "customer-dc", (c) => delete platformOf(c).cluster.packageSource, "platform.cluster.packageSource.kind: must be mirror when registry.airGapped is true (pkgs.k8s.io is on the internet)"],
-    ["air-gapped with the charts' upstream repositories", "prod", (c) => delete platformOf(c).cluster.chartRepository, "platform.cluster.chartRepository: is required when registry.airGapped is true (each add-on chart's upstream repository is on the internet)"],
+    ["air-gapped with the charts' upstream repositories", "prod", (c) => delete platformOf(c).cluster.chartRepository, "platform.cluster.chartRepository: is required when registry.airGapped is true (the stack installs the charts cilium, openstackCcm, cinderCsi, whose upstream repositories are on the internet)"],
 ];
 
 describe("cli: groundwork validate runs what deploy checks", () => {

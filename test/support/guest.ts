@@ -40,6 +40,10 @@ export interface BootGuestOptions {
   memoryMiB?: number;
   /** Guest CPUs. Defaults to 2. */
   cpus?: number;
+  /** Tap device of a private L2 segment (see l2Segment) for a second NIC, eth1. Defaults to none. */
+  tap?: string;
+  /** cloud-init network config (v2 YAML) for the seed; must keep eth0 on DHCP. Defaults to none (DHCP on eth0). */
+  networkConfig?: string;
   /** Seconds to wait for SSH, and the default for waitCloudInit. Defaults to 900. */
   timeoutSec?: number;
 }
@@ -211,6 +215,12 @@ export async function bootGuest(opts: BootGuestOptions): Promise<Guest> {
   const args = ["start", "--name", opts.name, "--user-data", userDataFile, "--owner-pid", String(process.pid)];
   args.push("--memory", String(opts.memoryMiB ?? 2048), "--cpus", String(opts.cpus ?? 2));
   if (opts.mirrorPort !== undefined) args.push("--mirror-port", String(opts.mirrorPort));
+  if (opts.tap !== undefined) args.push("--tap", opts.tap);
+  if (opts.networkConfig !== undefined) {
+    const file = path.join(tmp, "network-config");
+    fs.writeFileSync(file, opts.networkConfig);
+    args.push("--network-config", file);
+  }
   let env: Record<string, string>;
   try {
     env = await tool("boot.sh", args, 3600);
@@ -288,4 +298,38 @@ class QemuGuest implements Guest {
     await tool("boot.sh", ["stop", "--name", this.name]);
     live.delete(this.pid);
   }
+}
+
+export interface L2Segment {
+  /** Tap devices, one per guest (BootGuestOptions.tap). */
+  taps: string[];
+  /** Network namespace on the segment; run host-side probes in it with exec(). */
+  namespace: string;
+  /** The namespace's address on the segment. */
+  probeAddress: string;
+  /** Runs a command inside the namespace (never rejects on a non-zero exit). */
+  exec(cmd: string, args: string[], opts?: { timeoutSec?: number; input?: string | Buffer }): Promise<SshResult>;
+  /** Removes the taps, bridge and namespace. Idempotent. */
+  down(): Promise<void>;
+}
+
+/**
+ * A private L2 segment (tools/guest/l2.sh): a bridge with `taps` tap devices and a namespace at
+ * `probe` (ADDRESS/PREFIX) from which the host reaches the guests' segment addresses. Needs root.
+ */
+export async function l2Segment(name: string, taps: number, probe: string): Promise<L2Segment> {
+  await run(path.join(TOOLS, "l2.sh"), ["down", name]);
+  const vars = await tool("l2.sh", ["up", name, "--taps", String(taps), "--probe", probe], 60);
+  let gone = false;
+  return {
+    taps: vars.L2_TAPS.split(","),
+    namespace: vars.L2_NAMESPACE,
+    probeAddress: vars.L2_PROBE,
+    exec: (cmd, args, opts = {}) => run("ip", ["netns", "exec", vars.L2_NAMESPACE, cmd, ...args], opts),
+    async down() {
+      if (gone) return;
+      gone = true;
+      await tool("l2.sh", ["down", name], 60);
+    },
+  };
 }

@@ -3,6 +3,7 @@
 #
 # usage: tools/guest/boot.sh start --name NAME --user-data FILE [--mirror-port PORT]
 #                              [--memory MiB] [--cpus N] [--owner-pid PID]
+#                              [--tap IFNAME] [--network-config FILE]
 #        tools/guest/boot.sh wait-ssh --name NAME [--timeout SEC]
 #        tools/guest/boot.sh ssh --name NAME [--] COMMAND...
 #        tools/guest/boot.sh stop --name NAME
@@ -14,6 +15,9 @@
 # Networking is AIR-GAPPED: qemu user networking with restrict=on; the guest reaches only
 # SSH (hostfwd from a free 127.0.0.1 port) and, with --mirror-port, the host's mirror as
 # http://10.0.2.100/ (guestfwd to 127.0.0.1:PORT). Nothing else, DNS included.
+# --tap adds a second NIC (eth1) on a tap device of a private L2 segment (l2.sh), MAC derived
+# from NAME; --network-config puts FILE (cloud-init network config v2) in the seed as
+# network-config — it must keep eth0 on DHCP for SSH and the mirror.
 # KVM is used only when /dev/kvm is a usable stock KVM (not kvm_pvm); else -accel tcg.
 # GROUNDWORK_GUEST_ACCEL=tcg|kvm overrides. --owner-pid: stop the guest when PID exits.
 # State: .state/guest/vm-NAME/ (guest.env, serial.log, qemu.pid). stop kills only the
@@ -62,7 +66,7 @@ load_env() {
 }
 
 cmd_start() {
-  local user_data="" mirror_port="" memory=2048 cpus=2 owner=""
+  local user_data="" mirror_port="" memory=2048 cpus=2 owner="" tap="" netcfg=""
   while [[ $# -gt 0 ]]; do
     case $1 in
       --user-data) user_data=${2:-}; shift 2 ;;
@@ -70,6 +74,8 @@ cmd_start() {
       --memory) memory=${2:-}; shift 2 ;;
       --cpus) cpus=${2:-}; shift 2 ;;
       --owner-pid) owner=${2:-}; shift 2 ;;
+      --tap) tap=${2:-}; shift 2 ;;
+      --network-config) netcfg=${2:-}; shift 2 ;;
       *) die "start: unknown argument '$1'" ;;
     esac
   done
@@ -79,6 +85,8 @@ cmd_start() {
   [[ $memory =~ ^[0-9]+$ && $memory -ge 512 ]] || die "--memory must be a number of MiB >= 512, got '$memory'"
   [[ $cpus =~ ^[1-9][0-9]*$ ]] || die "--cpus must be a positive number, got '$cpus'"
   [[ -z $owner || $owner =~ ^[0-9]+$ ]] || die "--owner-pid must be a PID, got '$owner'"
+  [[ -z $tap ]] || ip link show "$tap" >/dev/null 2>&1 || die "--tap: no interface '$tap'; create the segment with tools/guest/l2.sh up"
+  [[ -z $netcfg || -s $netcfg ]] || die "--network-config file '$netcfg' does not exist or is empty"
   local sel accel reason
   sel=$(pick_accel)
   accel=${sel%% *} reason=${sel#* }
@@ -102,6 +110,11 @@ cmd_start() {
   rm -rf "$run"
   mkdir -p "$run/seed"
   cp "$user_data" "$run/seed/user-data"
+  local seed_files=("$run/seed/user-data" "$run/seed/meta-data")
+  if [[ -n $netcfg ]]; then
+    cp "$netcfg" "$run/seed/network-config"
+    seed_files+=("$run/seed/network-config")
+  fi
   {
     echo "instance-id: gw-$name-$(date +%s)"
     echo "local-hostname: $name"
@@ -109,14 +122,20 @@ cmd_start() {
     echo "  - $(cat "$SSH_KEY.pub")"
   } >"$run/seed/meta-data"
   genisoimage -quiet -output "$run/seed.iso" -volid cidata -joliet -rock \
-    "$run/seed/user-data" "$run/seed/meta-data"
+    "${seed_files[@]}"
   qemu-img create -q -f qcow2 -b "$image_dir/base.qcow2" -F qcow2 "$run/overlay.qcow2"
 
   local accel_args=()
   if [[ $accel == kvm ]]; then accel_args=(-accel kvm -cpu host); else accel_args=(-accel tcg); fi
   log "guest '$name': accel=$accel ($reason) memory=${memory}MiB cpus=$cpus"
 
-  local net fwd="" port started attempt
+  local net fwd="" port started attempt l2_args=()
+  if [[ -n $tap ]]; then
+    # A stable, locally administered MAC per guest name.
+    local mac
+    mac=$(printf '%s' "$name" | sha256sum | sed -E 's/^(..)(..)(..)(..).*/52:54:\1:\2:\3:\4/')
+    l2_args=(-netdev "tap,id=n1,ifname=$tap,script=no,downscript=no" -device "virtio-net-pci,netdev=n1,mac=$mac,romfile=")
+  fi
   [[ -z $mirror_port ]] || fwd=",guestfwd=tcp:$MIRROR_GUEST_IP:80-cmd:socat STDIO TCP:127.0.0.1:$mirror_port"
   for attempt in 1 2 3; do
     port=$(free_port)
@@ -129,7 +148,7 @@ cmd_start() {
       -append "root=/dev/vda rw console=ttyS0 net.ifnames=0" \
       -drive "file=$run/overlay.qcow2,if=virtio,format=qcow2" \
       -drive "file=$run/seed.iso,if=virtio,format=raw,readonly=on" \
-      -netdev "$net" -device virtio-net-pci,netdev=n0,romfile= \
+      -netdev "$net" -device virtio-net-pci,netdev=n0,romfile= "${l2_args[@]}" \
       -device virtio-rng-pci 2>"$run/qemu.err"; then
       break
     fi
@@ -211,7 +230,7 @@ cmd_stop() {
 }
 
 [[ $# -gt 0 ]] || usage
-case $1 in -h | --help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case $1 in -h | --help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 sub=$1; shift
 [[ ${1:-} == --name && -n ${2:-} ]] || die "$sub needs --name NAME as its first option"
 name=$2; shift 2

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # An internal apt repository for air-gapped guests.
 #
-# usage: tools/guest/mirror.sh [--out DIR] [--serve PORT|auto] PKG...
+# usage: tools/guest/mirror.sh [--out DIR] [--serve PORT|auto] [--flat NAME=DIR]... PKG...
 #        tools/guest/mirror.sh --stop [PORT]
 #
 # Downloads PKG... plus every dependency (and recommendation) that the base image
@@ -11,6 +11,10 @@
 # the package list, the base image and this script. --out copies the repository to DIR.
 # --serve starts a static HTTP server on 127.0.0.1:PORT ("auto" picks a free port) and
 # records its PID under .state/guest/; --stop stops it (all recorded mirrors without PORT).
+# --flat NAME=DIR adds a flat repository (DIR holds *.deb, Packages, Release, as
+# tools/packages/kubernetes-debs.ts writes it) at http://10.0.2.100/NAME/ (apt line
+# "deb [trusted=yes] http://10.0.2.100/NAME/ /"); the Debian packages its .debs depend on
+# join PKG... so the mirror holds their closure too.
 # Guests booted by boot.sh --mirror-port PORT see it as http://10.0.2.100/, so their only
 # apt source is:  deb [trusted=yes] http://10.0.2.100/ bookworm main
 # Prints MIRROR_* lines on stdout; progress goes to stderr.
@@ -22,7 +26,7 @@ source "$HERE/lib.sh"
 SUITE=bookworm
 GUEST_URL=http://10.0.2.100/
 
-usage() { die "usage: mirror.sh [--out DIR] [--serve PORT|auto] PKG...  |  mirror.sh --stop [PORT]"; }
+usage() { die "usage: mirror.sh [--out DIR] [--serve PORT|auto] [--flat NAME=DIR]... PKG...  |  mirror.sh --stop [PORT]"; }
 
 stop_mirrors() {
   local port=${1:-} file pid stopped=0 files
@@ -40,17 +44,33 @@ stop_mirrors() {
   [[ $stopped -gt 0 ]] || log "no recorded mirror${port:+ on port $port} to stop"
 }
 
-out="" serve="" pkgs=()
+out="" serve="" pkgs=() flats=()
 while [[ $# -gt 0 ]]; do
   case $1 in
     --out) [[ $# -ge 2 ]] || usage; out=$2; shift 2 ;;
     --serve) [[ $# -ge 2 ]] || usage; serve=$2; shift 2 ;;
     --stop) stop_mirrors "${2:-}"; exit 0 ;;
+    --flat) [[ $# -ge 2 ]] || usage
+      [[ $2 =~ ^[a-z0-9][a-z0-9-]*=. ]] || die "--flat takes NAME=DIR with NAME a-z, 0-9, '-', got '$2'"
+      [[ -f ${2#*=}/Packages ]] || die "--flat $2: ${2#*=} holds no Packages index (build it with apt-ftparchive packages)"
+      flats+=("$2"); shift 2 ;;
     -h | --help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option '$1'" ;;
     *) [[ $1 =~ ^[a-z0-9][a-z0-9+.-]+$ ]] || die "'$1' is not a Debian package name"
        pkgs+=("$1"); shift ;;
   esac
+done
+# The Debian packages the flat repositories' packages depend on (first of each alternative),
+# except those the flat repositories provide themselves.
+flat_names=()
+for flat in "${flats[@]}"; do
+  mapfile -t -O "${#flat_names[@]}" flat_names < <(sed -n 's/^Package: //p' "${flat#*=}/Packages")
+done
+for flat in "${flats[@]}"; do
+  while read -r dep; do
+    [[ -n $dep ]] || continue
+    printf '%s\n' "${flat_names[@]}" | grep -qxF "$dep" || pkgs+=("$dep")
+  done < <(sed -n 's/^Depends: //p' "${flat#*=}/Packages" | tr ',' '\n' | sed -E 's/\|.*//; s/\(.*//; s/[[:space:]]//g')
 done
 [[ ${#pkgs[@]} -gt 0 ]] || usage
 [[ -z $serve || $serve == auto || ($serve =~ ^[0-9]+$ && $serve -ge 1024 && $serve -le 65535) ]] \
@@ -59,7 +79,8 @@ mapfile -t pkgs < <(printf '%s\n' "${pkgs[@]}" | sort -u)
 
 image_dir=$("$HERE/image.sh" | sed -n 's/^GUEST_IMAGE_DIR=//p')
 [[ -f $image_dir/dpkg-status ]] || die "base image at '$image_dir' has no dpkg-status; rebuild it with image.sh --rebuild"
-key=$( { printf '%s\n' "${pkgs[@]}"; basename "$image_dir"; cat "${BASH_SOURCE[0]}"; } | sha256sum | cut -c1-16)
+key=$( { printf '%s\n' "${pkgs[@]}"; basename "$image_dir"; cat "${BASH_SOURCE[0]}"
+  for flat in "${flats[@]}"; do printf '%s %s\n' "${flat%%=*}" "$(sha256sum <"${flat#*=}/Packages")"; done; } | sha256sum | cut -c1-16)
 repo=$GW_GUEST_CACHE/mirror-$key
 
 build_repo() {
@@ -111,6 +132,11 @@ build_repo() {
       release "dists/$SUITE" >"$build/Release"
     mv "$build/Release" "dists/$SUITE/Release"
   )
+  for flat in "${flats[@]}"; do
+    mkdir -p "$build/out/${flat%%=*}"
+    cp -a "${flat#*=}/." "$build/out/${flat%%=*}/"
+    log "flat repository ${flat%%=*}/: $(find "$build/out/${flat%%=*}" -name '*.deb' | wc -l) packages from ${flat#*=}"
+  done
   touch "$build/out/complete"
   rm -rf "$repo"
   mv "$build/out" "$repo"
