@@ -26,6 +26,9 @@ export const PATHS = {
 /** Seconds a joining machine waits for the API behind the endpoint before its bootstrap fails. */
 export const JOIN_WAIT_SECONDS = 3600;
 
+/** Seconds a control plane waits for its image repository to serve kubeadm's images (a registry being seeded). */
+export const IMAGES_WAIT_SECONDS = 3600;
+
 /** The control plane that runs `kubeadm init`: the lowest ordinal of the control-plane group. */
 export function firstControlPlane(specs: MachineSpec[]): MachineSpec | undefined {
     return specs.filter((s) => s.role === "control-plane").sort((a, b) => a.ordinal - b.ordinal || a.name.localeCompare(b.name))[0];
@@ -98,6 +101,24 @@ export function kubeadmPart(s: ClusterSettings, node: MachineSpec, firstControlP
         "  fi",
         `  (umask 077 && sed -e "s|${TOKEN_MARKER}|$token|" -e "s|${CERTIFICATE_KEY_MARKER}|$key|" "$1" > "$2")`,
         "}",
+        // A control plane starts kubeadm only once every image it runs can be pulled (through CRI,
+        // with the node's registry credentials): in an air gap the registry may still be being seeded.
+        ...(controlPlane
+            ? [
+                  "wait_for_images() {",
+                  "  local start=$SECONDS out",
+                  `  until out=$(kubeadm config images pull --config '${PATHS.clusterConfig}' 2>&1); do`,
+                  `    if [ $((SECONDS - start)) -ge ${IMAGES_WAIT_SECONDS} ]; then`,
+                  `      log "kubeadm: ${s.imageRepository} does not serve every image kubeadm needs after $((SECONDS - start))s: $(tail -n 1 <<<"$out"); seed it (groundwork seed --from <OCI archive>) or check its address and credentials"`,
+                  "      exit 1",
+                  "    fi",
+                  `    log "kubeadm: waiting for ${s.imageRepository} to serve kubeadm's images ($((SECONDS - start))s): $(tail -n 1 <<<"$out")"`,
+                  "    sleep 15",
+                  "  done",
+                  '  log "kubeadm: images pullable from ' + s.imageRepository + ' ($((SECONDS - start))s)"',
+                  "}",
+                  ]
+            : []),
         "forget_join_material() {",
         `  rm -f "$join_env" '${PATHS.initConfig}' '${PATHS.joinConfig}'`,
         "}",
@@ -128,6 +149,7 @@ export function kubeadmPart(s: ClusterSettings, node: MachineSpec, firstControlP
         lines.push(
             "elif ! api_up; then",
             "  wait_for_join_material",
+            "  wait_for_images",
             '  log "kubeadm: initialising the cluster on $node"',
             "  start=$SECONDS",
             // The pre-made CA: its certificate came with user-data, its key with the join material.
@@ -147,6 +169,7 @@ export function kubeadmPart(s: ClusterSettings, node: MachineSpec, firstControlP
         "else",
         "  wait_for_join_material",
         "  wait_for_api",
+        ...(controlPlane ? ["  wait_for_images"] : []),
         `  log "kubeadm: joining $node${controlPlane ? " as a control plane" : ""}"`,
         "  start=$SECONDS",
         `  fill_kubeadm_config '${PATHS.joinTemplate}' '${PATHS.joinConfig}'`,
