@@ -50,6 +50,19 @@ export const clusterConfig = z
             })
             .strict()
             .default({}),
+        /**
+         * For slow machines only (emulated test guests, overloaded hypervisors): longer kubeadm
+         * timeouts and more patient control-plane probes. Unset: kubeadm's and Kubernetes' own.
+         */
+        tuning: z
+            .object({
+                /** Every kubeadm v1beta4 timeout (health checks, API calls, TLS bootstrap, discovery), in minutes. */
+                kubeadmTimeoutMinutes: count(1).max(120).optional(),
+                /** Seconds the control-plane static pods (API server, controller manager, scheduler, etcd) may take to start before their probes restart them. */
+                controlPlaneStartupSeconds: count(60).max(3600).optional(),
+            })
+            .strict()
+            .default({}),
     })
     .strict();
 

@@ -30,6 +30,37 @@ export interface ClusterSettings {
     externalCloudBackends: string[];
     /** How nodes download: the engine's proxy and OS package mirror. Defaults to direct, from the distribution. */
     downloads?: { proxy?: DownloadProxy; osMirror?: PackageSource };
+    /** cluster.tuning: longer kubeadm timeouts, patient control-plane probes. Defaults to kubeadm's own. */
+    tuning?: { kubeadmTimeoutMinutes?: number; controlPlaneStartupSeconds?: number };
+}
+
+/** Where control planes keep the kubeadm patches of cluster.tuning (static pod probes). */
+export const PATCHES_DIR = "/etc/groundwork/kubeadm/patches";
+
+/** The static pods kubeadm runs on a control plane, by container name. */
+const CONTROL_PLANE_PODS = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"] as const;
+
+/** kubeadm v1beta4's timeouts, all at cluster.tuning.kubeadmTimeoutMinutes; none when unset. */
+function timeouts(s: ClusterSettings): Record<string, string> | undefined {
+    const m = s.tuning?.kubeadmTimeoutMinutes;
+    if (m === undefined) return undefined;
+    const d = `${m}m0s`;
+    return { controlPlaneComponentHealthCheck: d, kubeletHealthCheck: d, kubernetesAPICall: d, etcdAPICall: d, tlsBootstrap: d, discovery: d, upgradeManifests: d };
+}
+
+/**
+ * Strategic-merge patches (kubeadm's `patches.directory`, files `<pod>+strategic.yaml`) that give
+ * each control-plane static pod cluster.tuning.controlPlaneStartupSeconds to start (startup probe
+ * failures × 10 s period) and a liveness probe that tolerates slow answers. Empty when unset.
+ */
+export function controlPlanePatches(s: ClusterSettings): { file: string; content: string }[] {
+    const seconds = s.tuning?.controlPlaneStartupSeconds;
+    if (seconds === undefined) return [];
+    const startup = Math.ceil(seconds / 10);
+    return CONTROL_PLANE_PODS.map((name) => ({
+        file: `${name}+strategic.yaml`,
+        content: stringify({ spec: { containers: [{ name, startupProbe: { failureThreshold: startup, timeoutSeconds: 30 }, livenessProbe: { failureThreshold: 12, timeoutSeconds: 30 } }] } }, { lineWidth: 0 }),
+    }));
 }
 
 /** The node's HTTP(S) proxy with the full no_proxy list (engine config and platform entries). */
@@ -165,6 +196,8 @@ export function renderKubeadmInit(s: ClusterSettings, node: MachineSpec, secrets
         nodeRegistration: nodeRegistration(s, node),
         localAPIEndpoint: { advertiseAddress: node.address, bindPort: bindPort(s) },
         certificateKey: secrets.certificateKey,
+        ...(controlPlanePatches(s).length > 0 ? { patches: { directory: PATCHES_DIR } } : {}),
+        ...(timeouts(s) ? { timeouts: timeouts(s) } : {}),
     };
     return docs([init, clusterConfiguration(s), kubeletConfiguration(s)]);
 }
@@ -179,7 +212,9 @@ export function renderKubeadmJoin(s: ClusterSettings, node: MachineSpec, secrets
     };
     if (node.role === "control-plane") {
         join.controlPlane = { localAPIEndpoint: { advertiseAddress: node.address, bindPort: bindPort(s) }, certificateKey: secrets.certificateKey };
+        if (controlPlanePatches(s).length > 0) join.patches = { directory: PATCHES_DIR };
     }
+    if (timeouts(s)) join.timeouts = timeouts(s);
     return docs([join]);
 }
 

@@ -1,7 +1,7 @@
 import { BootstrapFile, BootstrapPart, shq } from "../engine/bootstrap";
 import { MachineSpec } from "../machines/machine";
 import { CERTIFICATE_KEY_MARKER, JOIN_MATERIAL_PATH, TOKEN_MARKER } from "./join";
-import { ClusterSettings, ClusterTrust, endpointAddress, renderClusterConfiguration, renderKubeadmInit, renderKubeadmJoin } from "./kubeadm";
+import { ClusterSettings, ClusterTrust, controlPlanePatches, endpointAddress, PATCHES_DIR, renderClusterConfiguration, renderKubeadmInit, renderKubeadmJoin } from "./kubeadm";
 import { metadataGuardPart } from "./metadata-guard";
 import { KUBECONFIG_PLACEHOLDER, renderKubeVipManifest, VIP_INTERFACE_PLACEHOLDER } from "./kube-vip";
 import { KUBERNETES_APT, kubernetesPackagesParts } from "./packages";
@@ -54,6 +54,7 @@ export function kubeadmPart(s: ClusterSettings, node: MachineSpec, firstControlP
     if (init) files.push({ path: PATHS.initTemplate, content: renderKubeadmInit(s, node, markers), mode: "0600" });
     if (controlPlane) {
         files.push({ path: PATHS.clusterConfig, content: renderClusterConfiguration(s), mode: "0600" });
+        for (const p of controlPlanePatches(s)) files.push({ path: `${PATCHES_DIR}/${p.file}`, content: p.content, mode: "0600" });
         if (s.kubeVip) files.push({ path: PATHS.kubeVipTemplate, content: renderKubeVipManifest({ address: s.endpoint.host, port: s.endpoint.port, image: s.kubeVip.image }), mode: "0600" });
     }
     const vip = controlPlane && s.kubeVip !== undefined;

@@ -94,12 +94,13 @@ export function variantSpec(base: string, edit: (platform: any) => void): Platfo
 /**
  * The example stacks and the variants every kubeadm oracle runs on: docker engine, behind a
  * proxy (qa), air-gapped through a standalone registry (customer-dc) and through Harbor proxy
- * caches of registry.k8s.io and ghcr.io.
+ * caches of registry.k8s.io and ghcr.io, and with cluster.tuning (the real-cluster guest test's timeouts).
  */
 export function oracleStacks(): [string, PlatformSpec][] {
     return [
         ...stackNames().map((n) => [n, exampleSpec(n)] as [string, PlatformSpec]),
         ["qa-docker", variantSpec("qa", (p) => (p.engine.kind = "docker"))],
+        ["customer-dc-tuned", variantSpec("customer-dc", (p) => (p.cluster.tuning = { kubeadmTimeoutMinutes: 30, controlPlaneStartupSeconds: 1500 }))],
         [
             "prod-harbor-airgapped",
             variantSpec("prod", (p) => {
