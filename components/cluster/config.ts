@@ -60,6 +60,8 @@ export const clusterConfig = z
                 kubeadmTimeoutMinutes: count(1).max(120).optional(),
                 /** Seconds the control-plane static pods (API server, controller manager, scheduler, etcd) may take to start before their probes restart them. */
                 controlPlaneStartupSeconds: count(60).max(3600).optional(),
+                /** kube-vip's leader lease in seconds (renew deadline ⅔, retry period ⅕ of it): a slow API server must not cost the VIP its leader. */
+                kubeVipLeaseSeconds: count(5).max(300).optional(),
             })
             .strict()
             .default({}),

@@ -11,6 +11,8 @@ export interface KubeVipInput {
     /** The API server port on every control plane. */
     port: number;
     image: string;
+    /** Leader lease in seconds (cluster.tuning.kubeVipLeaseSeconds); renew deadline ⅔ and retry period ⅕ of it. Defaults to kube-vip's 5 / 3 / 1. */
+    leaseSeconds?: number;
 }
 
 /**
@@ -29,9 +31,9 @@ export function renderKubeVipManifest(v: KubeVipInput): string {
         svc_enable: "false",
         vip_leaderelection: "true",
         vip_leasename: "plndr-cp-lock",
-        vip_leaseduration: "5",
-        vip_renewdeadline: "3",
-        vip_retryperiod: "1",
+        vip_leaseduration: String(v.leaseSeconds ?? 5),
+        vip_renewdeadline: String(v.leaseSeconds === undefined ? 3 : Math.max(1, Math.floor((v.leaseSeconds * 2) / 3))),
+        vip_retryperiod: String(v.leaseSeconds === undefined ? 1 : Math.max(1, Math.floor(v.leaseSeconds / 5))),
     };
     const pod = {
         apiVersion: "v1",

@@ -31,7 +31,7 @@ export interface ClusterSettings {
     /** How nodes download: the engine's proxy and OS package mirror. Defaults to direct, from the distribution. */
     downloads?: { proxy?: DownloadProxy; osMirror?: PackageSource };
     /** cluster.tuning: longer kubeadm timeouts, patient control-plane probes. Defaults to kubeadm's own. */
-    tuning?: { kubeadmTimeoutMinutes?: number; controlPlaneStartupSeconds?: number };
+    tuning?: { kubeadmTimeoutMinutes?: number; controlPlaneStartupSeconds?: number; kubeVipLeaseSeconds?: number };
 }
 
 /** Where control planes keep the kubeadm patches of cluster.tuning (static pod probes). */

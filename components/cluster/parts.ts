@@ -55,7 +55,7 @@ export function kubeadmPart(s: ClusterSettings, node: MachineSpec, firstControlP
     if (controlPlane) {
         files.push({ path: PATHS.clusterConfig, content: renderClusterConfiguration(s), mode: "0600" });
         for (const p of controlPlanePatches(s)) files.push({ path: `${PATCHES_DIR}/${p.file}`, content: p.content, mode: "0600" });
-        if (s.kubeVip) files.push({ path: PATHS.kubeVipTemplate, content: renderKubeVipManifest({ address: s.endpoint.host, port: s.endpoint.port, image: s.kubeVip.image }), mode: "0600" });
+        if (s.kubeVip) files.push({ path: PATHS.kubeVipTemplate, content: renderKubeVipManifest({ address: s.endpoint.host, port: s.endpoint.port, image: s.kubeVip.image, leaseSeconds: s.tuning?.kubeVipLeaseSeconds }), mode: "0600" });
     }
     const vip = controlPlane && s.kubeVip !== undefined;
     const lines = [

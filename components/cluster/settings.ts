@@ -50,7 +50,7 @@ export function clusterSettings(i: ClusterSettingsInput): ClusterSettings {
         packageSource: { kind: c.packageSource.kind, url: c.packageSource.url, trusted: c.packageSource.trusted },
         externalCloudBackends: cloud,
         downloads: downloadSettings(i.engineConfig, i.noProxy),
-        ...(c.tuning.kubeadmTimeoutMinutes !== undefined || c.tuning.controlPlaneStartupSeconds !== undefined ? { tuning: { ...c.tuning } } : {}),
+        ...(Object.values(c.tuning).some((v) => v !== undefined) ? { tuning: { ...c.tuning } } : {}),
     };
 }
 

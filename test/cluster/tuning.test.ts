@@ -70,3 +70,16 @@ describe("cluster.tuning: kubeadm timeouts and control-plane probes for slow mac
         assert.ok(r.problems.some((p) => p.path === "platform.cluster.tuning.controlPlaneStartupSeconds" && /60/.test(p.message)), JSON.stringify(r.problems));
     });
 });
+
+describe("cluster.tuning.kubeVipLeaseSeconds", () => {
+    it("sets kube-vip's lease, renew deadline and retry period (60 → 60 / 40 / 12); unset keeps 5 / 3 / 1", () => {
+        const env = (spec: PlatformSpec) => {
+            const files = firstControlPlaneFiles(spec);
+            const pod = require("yaml").parse(files.find((f) => f.path.endsWith("kube-vip.yaml"))!.content);
+            const e = Object.fromEntries(pod.spec.containers[0].env.filter((x: { value?: string }) => x.value !== undefined).map((x: { name: string; value: string }) => [x.name, x.value]));
+            return [e.vip_leaseduration, e.vip_renewdeadline, e.vip_retryperiod];
+        };
+        assert.deepStrictEqual(env(variantSpec("customer-dc", (p) => (p.cluster.tuning = { kubeVipLeaseSeconds: 60 }))), ["60", "40", "12"]);
+        assert.deepStrictEqual(env(exampleSpec("customer-dc")), ["5", "3", "1"]);
+    });
+});
