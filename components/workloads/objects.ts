@@ -1,6 +1,7 @@
 // Type-only: the specs are checked field by field against the Kubernetes API types, and no Pulumi loads at run time.
 import type * as api from "@pulumi/kubernetes/types/input";
 import { imageThroughRegistry, RegistryEndpoint } from "../registry/endpoint";
+import { K8sObject } from "../kit/k8s-object";
 import { EffectiveWorkload, WorkloadRole } from "./config";
 
 /**
@@ -8,13 +9,7 @@ import { EffectiveWorkload, WorkloadRole } from "./config";
  * metadata, spec) with no Pulumi in them, so they can be unit-tested, dumped and dry-run.
  */
 
-/** A Kubernetes object as plain data. */
-export interface K8sObject {
-    apiVersion: string;
-    kind: string;
-    metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-    [field: string]: unknown;
-}
+export type { K8sObject } from "../kit/k8s-object";
 
 /** What every role's spec builder needs besides the workload itself. */
 export interface WorkloadContext {

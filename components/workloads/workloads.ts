@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { createObject } from "../kit/k8s-resource";
 import { AnalyticsDatabase } from "./analytics-db";
 import { EffectiveApps, WorkloadRole } from "./config";
 import { WorkloadContext } from "./objects";
@@ -8,7 +9,7 @@ import { StaticSite } from "./static-site";
 import { UserDatabase } from "./user-db";
 import { WebApi } from "./web-api";
 import { namespaceObject } from "./specs";
-import { createObject, WorkloadArgs, WorkloadComponent } from "./wire";
+import { WorkloadArgs, WorkloadComponent } from "./wire";
 
 const COMPONENTS: Record<WorkloadRole, new (name: string, args: WorkloadArgs, opts?: pulumi.ComponentResourceOptions) => WorkloadComponent> = {
     "static-site": StaticSite,
