@@ -11,11 +11,11 @@ import { EngineConfig } from "../../components/engine/config";
 import { EngineOptions, engineModule, engineParts, enginePackages } from "../../components/engine/engines";
 import { sandboxImage } from "../../components/engine/render-containerd";
 import { MachineSpec, PlatformSpec } from "../../components/platform/config";
-import { clusterParts, firstControlPlane, JOIN_MATERIAL_PATH, JOIN_TOKEN_TTL, joinMaterialNames } from "../../components/cluster";
+import { clusterParts, firstControlPlane, JOIN_MATERIAL_PATH, JOIN_TOKEN_TTL, joinMaterialNames, renderFlannelManifest } from "../../components/cluster";
 import { nodeClusterSettings, nodeEngine, nodeRegistry, stackWorkloadObjects } from "../../components/platform/wiring";
 import { DEFAULT_REGISTRY_USER, STANDALONE_PLACEHOLDERS, standaloneRenderParts } from "../../components/registry/render-standalone";
 
-export const summary = "write every machine's bootstrap (cloud-init user-data, bare-metal script), plan.json and the workloads' Kubernetes objects to --out DIR";
+export const summary = "write every machine's bootstrap (cloud-init user-data, bare-metal script), plan.json, the workloads' Kubernetes objects and flannel's manifest (when it is the CNI) to --out DIR";
 
 /** What a layer sees when it contributes to one machine's bootstrap. */
 export interface PartsContext {
@@ -185,7 +185,16 @@ export function renderStack(spec: PlatformSpec, providers: PartsProvider[] = par
     // The app matrix's objects as the API server gets them (generated credentials as placeholders).
     const workloads = stackWorkloadObjects(spec);
     if (workloads.length > 0) files.set("workloads.yaml", workloads.map((o) => `---\n${stringify(o, { sortMapEntries: false, lineWidth: 0 })}`).join(""));
+    // The CNI groundwork renders itself (no chart), as the program applies it.
+    const flannel = stackFlannelManifest(spec);
+    if (flannel !== undefined) files.set("flannel.yaml", flannel);
     return { files, machines, plan };
+}
+
+/** flannel's manifest when the stack builds a cluster with cni.kind flannel: the objects the program applies, images as nodes pull them. */
+export function stackFlannelManifest(spec: PlatformSpec): string | undefined {
+    const f = spec.config.upTo === "all" ? nodeClusterSettings(spec).flannel : undefined;
+    return f === undefined ? undefined : renderFlannelManifest(f);
 }
 
 /**
@@ -221,7 +230,7 @@ export async function run(argv: string[]): Promise<number> {
     const placeholders = Object.keys((rendered.plan.placeholders as Record<string, string>) ?? {});
     process.stdout.write(
         [
-            `rendered ${rendered.machines.length} machine(s) of stack ${r.spec.config.name} into ${out}: ${rendered.machines.length} user-data, ${scripts} bootstrap.sh, plan.json${objects > 0 ? `, workloads.yaml (${objects} objects)` : ""}`,
+            `rendered ${rendered.machines.length} machine(s) of stack ${r.spec.config.name} into ${out}: ${rendered.machines.length} user-data, ${scripts} bootstrap.sh, plan.json${objects > 0 ? `, workloads.yaml (${objects} objects)` : ""}${rendered.files.has("flannel.yaml") ? ", flannel.yaml" : ""}`,
             `engine: ${r.spec.config.engine.kind}; parts per machine: ${rendered.machines[0]?.parts.join(", ") ?? "none"}`,
             placeholders.length > 0 ? `deploy-time placeholders: ${placeholders.join(", ")}` : "deploy-time placeholders: none",
         ].join("\n") + "\n",

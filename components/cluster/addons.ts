@@ -1,7 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { K8sObject } from "../kit/k8s-object";
+import { createObject, kindSuffix } from "../kit/k8s-resource";
 import { ClusterConfig } from "./config";
 import { SNAPSHOT_NAMESPACE, SNAPSHOT_S3_SECRET, SNAPSHOT_SCRIPT, snapshotCronJobSpec } from "./etcd-snapshot";
+import { FlannelManifestInput, flannelObjects } from "./flannel";
 import { AddonChart, chartPin, selectedCharts } from "./versions";
 
 /** The Secret (in kube-system, key `cloud.conf`) both OpenStack charts read: their `secret.name`. */
@@ -28,6 +31,8 @@ export interface ClusterAddonsArgs {
     loadBalancerRange?: string;
     /** Registry for the etcd image (as kubeadm's). */
     imageRepository: string;
+    /** ClusterSettings.flannel: what flannel's manifest is rendered from. Required when cluster.cni.kind is flannel. */
+    flannel?: FlannelManifestInput;
     credentials?: AddonCredentials;
 }
 
@@ -123,9 +128,26 @@ export function renderVsphereConf(v: { server: string; datacenter: string; user:
     ].join("\n");
 }
 
+/**
+ * flannel's objects as typed resources named `<prefix>-<kind>`: the namespaced ones after the
+ * namespace, the DaemonSet after everything its pods read (service account, RBAC, ConfigMap).
+ */
+function applyFlannel(prefix: string, objects: K8sObject[], opts: pulumi.CustomResourceOptions): pulumi.CustomResource[] {
+    const [namespace, ...rest] = objects;
+    const ns = createObject(namespace, `${prefix}-${kindSuffix(namespace)}`, opts);
+    const made = [ns];
+    for (const o of rest) {
+        const before = o.kind === "DaemonSet" ? made : o.metadata.namespace === undefined ? [] : [ns];
+        made.push(createObject(o, `${prefix}-${kindSuffix(o)}`, { ...opts, dependsOn: [...before] }));
+    }
+    return made;
+}
+
 /** CNI, cloud integrations, MetalLB and etcd snapshots, all through the cluster's provider. */
 export class ClusterAddons extends pulumi.ComponentResource {
     public readonly releases: Record<string, k8s.helm.v3.Release> = {};
+    /** flannel's objects (namespace first, DaemonSet last) when it is the CNI; empty otherwise. */
+    public readonly flannel: pulumi.CustomResource[] = [];
 
     constructor(name: string, args: ClusterAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("groundwork:cluster:Addons", name, {}, opts);
@@ -135,6 +157,11 @@ export class ClusterAddons extends pulumi.ComponentResource {
         const charts = selectedCharts(c, new Set(args.backends));
         const kubeSystemSecret = (role: string, secretName: string, data: Record<string, pulumi.Input<string>>) =>
             new k8s.core.v1.Secret(`${name}-${role}`, { metadata: { name: secretName, namespace: "kube-system" }, stringData: pulumi.secret(data) as pulumi.Input<Record<string, pulumi.Input<string>>> }, child);
+
+        if (c.cni.kind === "flannel") {
+            if (args.flannel === undefined) throw new pulumi.ResourceError("flannel settings are required: cluster.cni.kind is flannel (pass ClusterSettings.flannel)", this);
+            this.flannel = applyFlannel(`${name}-flannel`, flannelObjects(args.flannel), child);
+        }
 
         const needs: Record<string, pulumi.Resource[]> = {};
         if (charts.includes("openstackCcm") && creds.openstackCloudConf !== undefined) {

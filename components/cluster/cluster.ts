@@ -125,7 +125,7 @@ export class Cluster extends pulumi.ComponentResource {
         this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { ...child, dependsOn: [this.apiReady] });
         this.addons = new ClusterAddons(
             `${name}-addons`,
-            { config: args.config, provider: this.provider, backends, clusterName: s.clusterName, loadBalancerRange: args.loadBalancerRange, imageRepository: s.imageRepository, credentials: args.credentials },
+            { config: args.config, provider: this.provider, backends, clusterName: s.clusterName, loadBalancerRange: args.loadBalancerRange, imageRepository: s.imageRepository, flannel: s.flannel, credentials: args.credentials },
             child,
         );
         this.registerOutputs({ kubeconfig: this.kubeconfig, endpoint: this.endpoint });

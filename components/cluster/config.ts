@@ -6,6 +6,33 @@ export const etcdSnapshotTarget = z.discriminatedUnion("kind", [
     z.object({ kind: z.literal("s3"), endpoint: url(), bucket: z.string().min(3), region: z.string().default("us-east-1"), insecure: z.boolean().default(false) }).strict(),
 ]);
 
+export const CNI_KINDS = ["calico", "cilium", "flannel"] as const;
+export type CniKind = (typeof CNI_KINDS)[number];
+
+/** A Linux interface name as `ip link` shows it (IFNAMSIZ: at most 15 characters). */
+const interfaceName = z.string().refine((s) => /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/.test(s), (s) => ({
+    message: `must be a network interface name like ens3 or bond0.100 (letters, digits, '.', '_', '-'; at most 15 characters), got "${s}"`,
+}));
+
+/** `cluster.cni.flannel`: flannel's options; only with `cni.kind: flannel`. */
+export const flannelOptions = z
+    .object({
+        /**
+         * Only VXLAN: it encapsulates pod traffic between nodes, which OpenStack port security lets
+         * through; host-gw would route pod addresses natively (dropped there). Defaults to vxlan.
+         */
+        backend: z.enum(["vxlan"]).default("vxlan"),
+        /** VXLAN network identifier (24 bits). Defaults to 1, flannel's. */
+        vni: count(1).max(16777215).default(1),
+        /** UDP port of the VXLAN tunnel, opened between nodes. Defaults to 8472, flannel's (the Linux kernel's VXLAN port). */
+        port: count(1).max(65535).default(8472),
+        /** The node interface flannel tunnels over (`flanneld --iface`). Defaults to the interface of the node's default route. */
+        iface: interfaceName.optional(),
+    })
+    .strict();
+
+export type FlannelOptions = z.infer<typeof flannelOptions>;
+
 export const clusterConfig = z
     .object({
         /** Pinned Kubernetes version, major.minor.patch. */
@@ -18,7 +45,17 @@ export const clusterConfig = z
             .object({ mode: z.enum(["kube-vip", "external"]).default("kube-vip"), address: ipv4.optional(), port: count(1).max(65535).default(6443) })
             .strict()
             .default({}),
-        cni: z.object({ kind: z.enum(["calico", "cilium"]).default("calico"), version: pinnedVersion.optional() }).strict().default({}),
+        /**
+         * The CNI: Calico (default) or Cilium from their Helm charts, or flannel from a manifest
+         * groundwork renders. `version` moves the chart (Calico, Cilium) or flanneld's image (flannel).
+         */
+        cni: z
+            .object({ kind: z.enum(CNI_KINDS).default("calico"), version: pinnedVersion.optional(), flannel: flannelOptions.optional() })
+            .strict()
+            .superRefine((cni, ctx) => {
+                if (cni.flannel !== undefined && cni.kind !== "flannel") ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["flannel"], message: `is for kind flannel only; cni.kind is ${cni.kind}` });
+            })
+            .default({}),
         /** Where kubeadm, kubelet and kubectl come from: the upstream apt repository or an internal mirror. */
         packageSource: z
             .object({

@@ -12,5 +12,6 @@ export * from "./settings";
 export * from "./secrets";
 export * from "./commands";
 export * from "./etcd-snapshot";
+export * from "./flannel";
 export * from "./addons";
 export * from "./cluster";

@@ -2,6 +2,7 @@ import { createHash } from "crypto";
 import { stringify } from "yaml";
 import { EngineKind, PackageSource } from "../engine/config";
 import { MachineSpec } from "../machines/machine";
+import { FlannelManifestInput } from "./flannel";
 import { JOIN_TOKEN_TTL } from "./join";
 import { bareVersion, dnsImageRepository, kubernetesMinor } from "./versions";
 
@@ -21,6 +22,8 @@ export interface ClusterSettings {
     endpoint: { host: string; port: number };
     /** kube-vip holds endpoint.host on the control planes; undefined with an external load balancer. */
     kubeVip?: { image: string };
+    /** What flannel's manifest is rendered from (images as nodes pull them); undefined unless cluster.cni.kind is flannel. */
+    flannel?: FlannelManifestInput;
     /** Where kubeadm pulls control-plane images from (the internal registry when air-gapped). */
     imageRepository: string;
     engine: EngineKind;

@@ -6,7 +6,8 @@ import { Bootstrap, MachineSpec } from "../machines/machine";
 import { ClusterConfig } from "./config";
 import { ClusterSettings, ClusterTrust } from "./kubeadm";
 import { clusterParts } from "./parts";
-import { bareVersion, DEFAULT_IMAGE_REPOSITORY, KUBE_VIP_IMAGE } from "./versions";
+import { FlannelManifestInput, flannelOptionsOf } from "./flannel";
+import { bareVersion, DEFAULT_IMAGE_REPOSITORY, flannelImages, KUBE_VIP_IMAGE } from "./versions";
 
 export interface ClusterSettingsInput {
     config: ClusterConfig;
@@ -20,6 +21,8 @@ export interface ClusterSettingsInput {
     imageRepository?: string;
     /** kube-vip's image as nodes pull it (the registry's path for ghcr.io's when air-gapped). Defaults to KUBE_VIP_IMAGE. */
     kubeVipImage?: string;
+    /** flannel's images as nodes pull them (the registry's paths when air-gapped). Defaults to flannelImages(config), upstream. */
+    flannelImages?: { flannel: string; cniPlugin: string };
     /** Backends of all machines (decides which nodes run with an external cloud provider). Defaults to none. */
     backends?: Iterable<string>;
     /** The nodes' engine config: its proxy and OS package mirror serve the Kubernetes downloads too. Defaults to none. */
@@ -45,6 +48,7 @@ export function clusterSettings(i: ClusterSettingsInput): ClusterSettings {
         dnsDomain: c.clusterDomain,
         endpoint: { host, port: c.controlPlaneEndpoint.port },
         kubeVip: kubeVip ? { image: i.kubeVipImage ?? KUBE_VIP_IMAGE } : undefined,
+        flannel: c.cni.kind === "flannel" ? flannelSettings(c, i.flannelImages ?? flannelImages(c)) : undefined,
         imageRepository,
         engine: i.engine ?? "containerd",
         packageSource: { kind: c.packageSource.kind, url: c.packageSource.url, trusted: c.packageSource.trusted },
@@ -52,6 +56,11 @@ export function clusterSettings(i: ClusterSettingsInput): ClusterSettings {
         downloads: downloadSettings(i.engineConfig, i.noProxy),
         ...(Object.values(c.tuning).some((v) => v !== undefined) ? { tuning: { ...c.tuning } } : {}),
     };
+}
+
+function flannelSettings(c: ClusterConfig, images: { flannel: string; cniPlugin: string }): FlannelManifestInput {
+    const o = flannelOptionsOf(c.cni);
+    return { podCidr: c.podCidr, vni: o.vni, port: o.port, ...(o.iface === undefined ? {} : { iface: o.iface }), image: images.flannel, cniPluginImage: images.cniPlugin };
 }
 
 function downloadSettings(engine: EngineConfig | undefined, noProxy: string[] | undefined): ClusterSettings["downloads"] {

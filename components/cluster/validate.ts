@@ -90,6 +90,11 @@ export function clusterConfigProblems(c: ClusterConfig, nodeBackends: ReadonlySe
     if (metallbEnabled(c, nodeBackends) && loadBalancerRange === undefined) {
         fail("network.loadBalancerPool", `is required when MetalLB runs (cluster.addons.metallb is ${c.addons.metallb}${c.addons.metallb === "auto" ? " and there are bare-metal machines" : ""})`);
     }
+    if (c.cni.kind === "flannel") {
+        // flanneld --kube-subnet-mgr routes the /24 kube-controller-manager gives each node (kubeadm's default node mask).
+        const pod = parseCidr(c.podCidr);
+        if (typeof pod !== "string" && pod.prefix > 24) fail("cluster.podCidr", `${c.podCidr} holds no /24: flannel routes the /24 kube-controller-manager allocates to each node out of it; use a /24 or larger (a /16 has room for 256 nodes)`);
+    }
     const src = c.packageSource;
     if (src.kind === "mirror" && src.url !== undefined && !src.trusted && new URL(src.url).protocol === "http:") {
         fail("cluster.packageSource.url", `${src.url} is plain HTTP: its signing key (Release.key) would come unauthenticated; use https, or set cluster.packageSource.trusted: true for a mirror you trust`);

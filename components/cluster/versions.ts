@@ -1,4 +1,4 @@
-import { ClusterConfig } from "./config";
+import { ClusterConfig, CniKind } from "./config";
 
 /**
  * Every version the cluster layer pins, in one place: Kubernetes minors it knows, the images
@@ -42,6 +42,15 @@ export const PACKAGE_REVISION = "-1.1";
 /** kube-vip from its own registry (ghcr.io); v0.9.1 is the release the Go module proxy serves with a checksum. */
 export const KUBE_VIP_IMAGE = "ghcr.io/kube-vip/kube-vip:v0.9.1";
 export const DEFAULT_IMAGE_REPOSITORY = "registry.k8s.io";
+
+/**
+ * flannel, applied from a manifest groundwork renders (flannel.ts; no chart): v0.28.4 is the
+ * release the Go module proxy serves, and its upstream kube-flannel.yml runs it with
+ * flannel-cni-plugin v1.9.1-flannel1. Upstream names: what a data center mirrors.
+ */
+export const FLANNEL_IMAGE = "ghcr.io/flannel-io/flannel:v0.28.4";
+// flannel-io/cni-plugin is not served by the Go module proxy: the image of this name built here comes from containernetworking/plugins v0.9.1's meta/flannel.
+export const FLANNEL_CNI_PLUGIN_IMAGE = "ghcr.io/flannel-io/flannel-cni-plugin:v1.9.1-flannel1";
 
 export type AddonChart = "calico" | "cilium" | "openstackCcm" | "cinderCsi" | "vsphereCpi" | "vsphereCsi" | "metallb";
 
@@ -183,9 +192,31 @@ export function kubeadmImages(version: string, imageRepository = DEFAULT_IMAGE_R
     return [...control, `${dns}/coredns:${minor.coredns}`, `${imageRepository}/pause:${minor.pause}`, `${imageRepository}/etcd:${minor.etcd}`];
 }
 
+/** The chart of a CNI, or none for flannel (its manifest is rendered by groundwork). */
+export function cniChart(kind: CniKind): AddonChart | undefined {
+    switch (kind) {
+        case "calico":
+        case "cilium":
+            return kind;
+        case "flannel":
+            return undefined;
+        default: {
+            const unknown: never = kind;
+            throw new Error(`unknown CNI ${String(unknown)}`);
+        }
+    }
+}
+
+/** flannel's two images (upstream names) for a config: flanneld at cluster.cni.version when set, else the pin. */
+export function flannelImages(config: ClusterConfig): { flannel: string; cniPlugin: string } {
+    const version = config.cni.version;
+    return { flannel: version === undefined ? FLANNEL_IMAGE : FLANNEL_IMAGE.replace(/:[^:/]+$/, `:v${bareVersion(version)}`), cniPlugin: FLANNEL_CNI_PLUGIN_IMAGE };
+}
+
 /** Which add-on charts a cluster installs, from its config and the backends its machines use. */
 export function selectedCharts(config: ClusterConfig, backends: ReadonlySet<string>): AddonChart[] {
-    const out: AddonChart[] = [config.cni.kind === "calico" ? "calico" : "cilium"];
+    const cni = cniChart(config.cni.kind);
+    const out: AddonChart[] = cni === undefined ? [] : [cni];
     if (config.addons.cloudIntegration && backends.has("openstack")) out.push("openstackCcm", "cinderCsi");
     if (config.addons.cloudIntegration && backends.has("vsphere")) out.push("vsphereCpi", "vsphereCsi");
     if (metallbEnabled(config, backends)) out.push("metallb");
@@ -221,7 +252,8 @@ export interface BillOfMaterials {
 
 /**
  * Everything the cluster pulls for a config: control-plane images of the pinned Kubernetes
- * version, kube-vip, the add-on charts and their images, and the apt packages. Sorted, no duplicates.
+ * version, kube-vip, the add-on charts and their images, flannel's images when it is the CNI,
+ * and the apt packages. Sorted, no duplicates.
  */
 export function clusterBillOfMaterials(config: ClusterConfig, backends: Iterable<string> = []): BillOfMaterials {
     const used = new Set(backends);
@@ -237,6 +269,7 @@ export function clusterBillOfMaterials(config: ClusterConfig, backends: Iterable
     if (config.controlPlaneEndpoint.mode === "kube-vip") images.add(KUBE_VIP_IMAGE);
     const charts = selectedCharts(config, used).map((c) => chartPin(config, c));
     for (const c of charts) c.images.forEach((i) => images.add(i));
+    if (config.cni.kind === "flannel") Object.values(flannelImages(config)).forEach((i) => images.add(i));
     if (config.addons.etcdSnapshots.enabled) images.add(SNAPSHOT_IMAGES[config.addons.etcdSnapshots.target.kind]);
     const sorted = (s: Iterable<string>) => [...s].sort();
     const chartRepositories = Object.fromEntries(charts.map((c) => [`${c.chart}@${c.version}`, config.chartRepository?.replace(/\/+$/, "") ?? c.repo]).sort(([a], [b]) => a.localeCompare(b)));

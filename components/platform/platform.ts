@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { AddonCredentials, Cluster, ClusterSecrets, clusterBootstrap, firstControlPlane, renderOpenStackCloudConf, SshConnection } from "../cluster";
+import { AddonCredentials, Cluster, ClusterSecrets, clusterBootstrap, firstControlPlane, flannelOptionsOf, renderOpenStackCloudConf, SshConnection } from "../cluster";
 import { BootstrapIdentity, BootstrapPart, renderBootstrapScript, renderUserData } from "../engine/bootstrap";
 import { engineParts } from "../engine/engines";
 import { Backends, Bootstrap, Machine, MachinePool, MachineSpec, OpenStackFoundation, platformPorts, SubnetInfo, VsphereFoundation } from "../machines";
@@ -61,8 +61,9 @@ export function providedRegistryTls(caPem: string, secrets: PlatformSecrets): Re
 
 /**
  * Neutron allowed address pairs of OpenStack control-plane ports: the kube-vip VIP when the
- * cluster is built with kube-vip. Pod addresses need none: on OpenStack the CNI encapsulates
- * (see chartValues), so only node addresses leave a port.
+ * cluster is built with kube-vip. Pod addresses need none: on OpenStack every CNI encapsulates
+ * (Calico and Cilium: see chartValues; flannel: its only backend is VXLAN), so only node
+ * addresses leave a port.
  */
 export function openstackAddressPairs(spec: PlatformSpec): string[] {
     const c = spec.config;
@@ -201,7 +202,7 @@ export class Platform extends pulumi.ComponentResource {
                 {
                     backend: c.backends.openstack!,
                     subnet,
-                    ports: platformPorts(c.cluster.cni.kind, registryPort(spec)),
+                    ports: platformPorts({ kind: c.cluster.cni.kind, vxlanPort: flannelOptionsOf(c.cluster.cni).port }, registryPort(spec)),
                     sshAuthorizedKeys: c.machines.sshAuthorizedKeys,
                     controlPlaneGroup: spec.machines.some((m) => m.role === "control-plane" && m.backend === "openstack"),
                     environment: c.environment,

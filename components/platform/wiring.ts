@@ -1,6 +1,6 @@
 import { ClusterSettings } from "../cluster/kubeadm";
 import { clusterSettings } from "../cluster/settings";
-import { KUBE_VIP_IMAGE, pauseImage } from "../cluster/versions";
+import { flannelImages, KUBE_VIP_IMAGE, pauseImage } from "../cluster/versions";
 import { EngineConfig } from "../engine/config";
 import { EngineOptions } from "../engine/engines";
 import { RegistryAuth } from "../engine/render-containerd";
@@ -54,19 +54,23 @@ export function nodeSandbox(spec: PlatformSpec): PlatformSpec["config"]["engine"
     return sandboxImage === undefined ? engine : { ...engine, sandboxImage };
 }
 
-/** The cluster settings every node's kubeadm parts are rendered with. */
+/** The cluster settings every node's kubeadm parts are rendered with (and the add-ons' manifests: flannel's). */
 export function nodeClusterSettings(spec: PlatformSpec): ClusterSettings {
     const c = spec.config;
     const endpoint = nodeRegistry(spec, "");
     const { imageRepository } = clusterRegistryWiring(endpoint);
+    // kube-vip and flannel live on ghcr.io: air-gapped, nodes pull them from the registry's path for ghcr.io (not the
+    // registry.k8s.io one); upstream when the registry does not serve ghcr.io (containerd's mirrors still apply).
+    const pulled = (ref: string) => (imageRepository !== undefined && endpoint ? imageThroughRegistry(ref, endpoint) : undefined) ?? ref;
+    const flannel = flannelImages(c.cluster);
     return clusterSettings({
         config: c.cluster,
         clusterName: c.name,
         vip: spec.ipPlan.vip,
         engine: c.engine.kind,
         imageRepository,
-        // kube-vip lives on ghcr.io: air-gapped, nodes pull it from the registry's path for ghcr.io (not the registry.k8s.io one).
-        kubeVipImage: imageRepository !== undefined && endpoint ? imageThroughRegistry(KUBE_VIP_IMAGE, endpoint) : undefined,
+        kubeVipImage: pulled(KUBE_VIP_IMAGE),
+        flannelImages: { flannel: pulled(flannel.flannel), cniPlugin: pulled(flannel.cniPlugin) },
         backends: new Set(spec.machines.map((m) => m.backend)),
         engineConfig: c.engine,
         noProxy: platformNoProxy(spec, nodeRegistry(spec, "")),

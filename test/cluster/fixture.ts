@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Cluster, ClusterSecrets, clusterBootstrap, clusterSettings, firstControlPlane } from "../../components/cluster";
+import { Cluster, ClusterSecrets, clusterBootstrap, clusterSettings, firstControlPlane, flannelOptionsOf } from "../../components/cluster";
 import { Backends, BackendKind, Machine, MachinePool, MachineSpec, OpenStackFoundation, platformPorts, VsphereFoundation } from "../../components/machines";
 import { parsePlatform, PlatformSpec, SECRET_KEYS, SecretName } from "../../components/platform/config";
 import { nodeConnection } from "../../components/platform/platform";
@@ -61,7 +61,7 @@ export function buildCluster(spec: PlatformSpec, name = "gw"): Built {
     const settings = clusterSettings({ config: c.cluster, clusterName: c.name, vip: spec.ipPlan.vip, engine: c.engine.kind, backends: used });
     const secrets = new ClusterSecrets(`${name}-secrets`, { clusterName: c.name, endpoint: settings.endpoint });
     const backends: Backends = {};
-    if (used.has("openstack")) backends.openstack = new OpenStackFoundation(`${name}-openstack`, { backend: c.backends.openstack!, subnet, ports: platformPorts(c.cluster.cni.kind), sshAuthorizedKeys: c.machines.sshAuthorizedKeys });
+    if (used.has("openstack")) backends.openstack = new OpenStackFoundation(`${name}-openstack`, { backend: c.backends.openstack!, subnet, ports: platformPorts({ kind: c.cluster.cni.kind, vxlanPort: flannelOptionsOf(c.cluster.cni).port }), sshAuthorizedKeys: c.machines.sshAuthorizedKeys });
     if (used.has("vsphere")) backends.vsphere = new VsphereFoundation(`${name}-vsphere`, { backend: c.backends.vsphere!, password: pulumi.secret("vcenter-password") });
     if (used.has("baremetal")) backends.baremetal = { backend: c.backends.baremetal!, privateKey: pulumi.secret("ssh-private-key") };
     const first = firstControlPlane(spec.machines)!.name;
