@@ -1,10 +1,10 @@
 import * as assert from "assert";
 import { stringify } from "yaml";
-import { CLUSTER_PROVIDER, engineInputs } from "../../cli/commands/render";
+import { CLUSTER_PROVIDER, engineInputs, stackFlannelManifest } from "../../cli/commands/render";
 import { KUBECONFIG_PLACEHOLDER, VIP_INTERFACE_PLACEHOLDER } from "../../components/cluster/kube-vip";
 import { PATHS } from "../../components/cluster/parts";
 import { LoopbackApiServer } from "../support/apiserver";
-import { exampleSpec } from "../support/kubernetes";
+import { exampleSpec, variantSpec } from "../support/kubernetes";
 import { recorder } from "../support/mocks";
 import { runProgram } from "../support/program";
 
@@ -12,11 +12,12 @@ import { runProgram } from "../support/program";
  * Kinds the program creates outside Helm charts — the add-ons' Secrets, ConfigMaps and Jobs and the
  * app matrix's workloads — with the CRD-backed ones (MetalLB's, installed by its chart) left out.
  */
-const BUILTIN = /^kubernetes:(core\/v1:(Namespace|Secret|ConfigMap|Service|PersistentVolumeClaim)|batch\/v1:(CronJob|Job)|apps\/v1:(Deployment|StatefulSet)|autoscaling\/v2:HorizontalPodAutoscaler|policy\/v1:PodDisruptionBudget|networking\.k8s\.io\/v1:Ingress)$/;
+const BUILTIN =
+    /^kubernetes:(core\/v1:(Namespace|ServiceAccount|Secret|ConfigMap|Service|PersistentVolumeClaim)|rbac\.authorization\.k8s\.io\/v1:(ClusterRole|ClusterRoleBinding)|batch\/v1:(CronJob|Job)|apps\/v1:(DaemonSet|Deployment|StatefulSet)|autoscaling\/v2:HorizontalPodAutoscaler|policy\/v1:PodDisruptionBudget|networking\.k8s\.io\/v1:Ingress)$/;
 
 /** The Kubernetes objects a stack's program registers (under the mocks), as they would be sent; unnamed ones get their Pulumi name. */
-async function programObjects(stack: string): Promise<Record<string, any>[]> {
-    await runProgram(stack);
+async function programObjects(stack: string, mutate?: (config: Record<string, string>) => void): Promise<Record<string, any>[]> {
+    await runProgram(stack, mutate);
     return recorder.registrations
         .filter((r) => BUILTIN.test(r.type))
         .map((r) => {
@@ -51,6 +52,36 @@ describe("a real kube-apiserver v1.33.13 + etcd 3.5.21 on loopback: server-side 
             assert.deepStrictEqual(applied, rest.map((o) => `${o.kind.toLowerCase()}${group(o)}/${o.metadata.name}`).sort());
         });
     }
+
+    it("flannel (dev with cluster.cni.kind flannel and every option): the program's six flannel objects and render's flannel.yaml pass the API server's validation and admission", async () => {
+        const cni = { kind: "flannel", flannel: { iface: "ens3", vni: 4096, port: 4789 } };
+        const objects = (
+            await programObjects("dev", (config) => {
+                const platform = JSON.parse(config["groundwork:platform"]);
+                platform.cluster.cni = cni;
+                config["groundwork:platform"] = JSON.stringify(platform);
+            })
+        ).filter((o) => o.metadata.name === "kube-flannel" || o.metadata.namespace === "kube-flannel" || o.metadata.name === "flannel");
+        assert.deepStrictEqual(objects.map((o) => o.kind).sort(), ["ClusterRole", "ClusterRoleBinding", "ConfigMap", "DaemonSet", "Namespace", "ServiceAccount"]);
+        server.kubectl(["apply", "-f", "-"], list(objects.filter((o) => o.kind === "Namespace")));
+        const rest = objects.filter((o) => o.kind !== "Namespace");
+        const applied = server.kubectl(["apply", "--dry-run=server", "-o", "name", "-f", "-"], list(rest)).trim().split("\n").sort();
+        assert.deepStrictEqual(applied, [
+            "clusterrole.rbac.authorization.k8s.io/flannel",
+            "clusterrolebinding.rbac.authorization.k8s.io/flannel",
+            "configmap/kube-flannel-cfg",
+            "daemonset.apps/kube-flannel-ds",
+            "serviceaccount/flannel",
+        ]);
+        // The very text render writes, as a user would `kubectl apply -f flannel.yaml` it.
+        const yaml = stackFlannelManifest(variantSpec("dev", (p) => (p.cluster.cni = cni)))!;
+        const fromFile = server.kubectl(["apply", "--dry-run=server", "-o", "name", "-f", "-"], yaml).trim().split("\n").sort();
+        assert.deepStrictEqual(fromFile, ["namespace/kube-flannel", ...applied].sort());
+        // Not a rubber stamp: a DaemonSet whose selector misses its pods' labels is refused.
+        const ds = rest.find((o) => o.kind === "DaemonSet")!;
+        ds.spec.selector.matchLabels = { app: "not-flannel" };
+        assert.throws(() => server.kubectl(["apply", "--dry-run=server", "-f", "-"], list([ds])), /selector.*does not match template.*labels/);
+    });
 
     it("the kube-vip static pod of every control plane is a valid Pod", () => {
         let pods = 0;
