@@ -55,6 +55,21 @@ describe("OpenStack ports and the CNI under Neutron port security (issue 11, ite
         assert.ok(rules.includes("udp/8472"));
     });
 
+    it("dev with flannel: VXLAN on UDP 8472 (open between nodes), so the ports allow the VIP and no pod address", async () => {
+        await runProgram("dev", (config) => {
+            const platform = JSON.parse(config["groundwork:platform"]);
+            platform.cluster.cni = { kind: "flannel" };
+            config["groundwork:platform"] = JSON.stringify(platform);
+        });
+        const netConf = JSON.parse(recorder.ofType("kubernetes:core/v1:ConfigMap").find((c) => c.inputs.metadata.name === "kube-flannel-cfg")!.inputs.data["net-conf.json"]);
+        assert.deepStrictEqual(netConf.Backend, { Type: "vxlan", VNI: 1, Port: 8472 });
+        assert.deepStrictEqual(recorder.ofType(RELEASE).filter((r) => ["tigera-operator", "cilium"].includes(r.inputs.chart)), []);
+        const pairs = Object.fromEntries(recorder.ofType(PORT).map((p) => [p.name, p.inputs.allowedAddressPairs]));
+        assert.deepStrictEqual(pairs, { "dev-cp-1-port": [{ ipAddress: "10.20.0.10" }], "dev-general-1-port": undefined, "dev-general-2-port": undefined });
+        const rules = recorder.ofType("openstack:networking/secGroupRule:SecGroupRule").map((r) => `${r.inputs.protocol}/${r.inputs.portRangeMin} ${r.inputs.remoteIpPrefix}`);
+        assert.ok(rules.includes("udp/8472 10.20.0.0/24"), rules.join("\n"));
+    });
+
     it("customer-dc (vSphere + bare metal, no OpenStack): Calico keeps VXLAN across subnets only", async () => {
         await runProgram("customer-dc");
         const calico = recorder.ofType(RELEASE).find((r) => r.inputs.chart === "tigera-operator")!;
