@@ -163,6 +163,18 @@ describe("flannel: the rendered manifest (kube-flannel.yml v0.28, written here)"
 describe("flannel: bill of materials and images where nodes pull them", () => {
     const flannelImagesOf = (images: string[]) => images.filter((i) => i.includes("flannel"));
 
+    it("an air-gapped bare-metal stack with MetalLB off installs no chart with flannel, so it needs no chart repository; with Calico it does", () => {
+        const airGapped = (cni: Record<string, unknown>) => {
+            const raw = rawPlatform("baremetal", 1, 1, { cni, addons: { metallb: "off" }, packageSource: { kind: "mirror", url: "https://mirror.example/kubernetes" } });
+            raw.machines.registry = { backend: "baremetal", hosts: [{ name: "gw-registry", address: "10.20.4.10" }] };
+            raw.engine = { packageSource: { kind: "mirror", url: "https://mirror.example/debian" } };
+            raw.registry = { mode: "standalone", airGapped: true };
+            return problemsOf(raw);
+        };
+        assert.deepStrictEqual(airGapped({ kind: "flannel" }), []);
+        assert.deepStrictEqual(airGapped({ kind: "calico" }), ["platform.cluster.chartRepository: is required when registry.airGapped is true (the stack installs the charts calico, whose upstream repositories are on the internet)"]);
+    });
+
     it("a flannel stack pulls exactly flannel's two images and no CNI chart; a Calico stack pulls neither", () => {
         const flannel = clusterBillOfMaterials(parse(flannelRaw({})).config.cluster, ["openstack"]);
         assert.deepStrictEqual(flannelImagesOf(flannel.images), ["ghcr.io/flannel-io/flannel-cni-plugin:v1.9.1-flannel1", "ghcr.io/flannel-io/flannel:v0.28.4"]);
