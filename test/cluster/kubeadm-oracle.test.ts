@@ -37,9 +37,9 @@ describe("kubeadm as the oracle (real kubeadm v1.33.13)", function () {
             }
         }
         // Every example stack that builds a cluster, and every variant, was validated.
-        assert.deepStrictEqual([...seen].sort(), ["customer-dc", "dev", "prod", "prod-harbor-airgapped", "qa", "qa-docker"]);
+        assert.deepStrictEqual([...seen].sort(), ["customer-dc", "customer-dc-tuned", "dev", "guest-cluster", "prod", "prod-harbor-airgapped", "qa", "qa-docker"]);
         // init: one per cluster; joins: every control plane (the first one too) and every worker.
-        assert.deepStrictEqual(counts, { init: 6, "control-plane join": 16, "worker join": 27 });
+        assert.deepStrictEqual(counts, { init: 8, "control-plane join": 20, "worker join": 31 });
     });
 
     it("kubeadm rejects what it must: the oracle is not a rubber stamp", () => {
@@ -71,7 +71,7 @@ describe("kubeadm as the oracle (real kubeadm v1.33.13)", function () {
             for (const i of bom.layers.kubeadm.images) assert.ok(bom.images.includes(i), `${stack}: ${i} in the bill of materials`);
             checked.push(`${stack}:${pulled.length}`);
         }
-        assert.deepStrictEqual(checked, ["customer-dc:7", "dev:7", "prod:7", "qa:7", "qa-docker:7", "prod-harbor-airgapped:7"]);
+        assert.deepStrictEqual(checked, ["customer-dc:7", "dev:7", "prod:7", "qa:7", "qa-docker:7", "guest-cluster:7", "customer-dc-tuned:7", "prod-harbor-airgapped:7"]);
     });
 
     it("air-gapped, kubeadm pulls CoreDNS, etcd and pause from the registry at their upstream paths (hand-checked)", () => {

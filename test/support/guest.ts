@@ -17,7 +17,8 @@
  *     await mirror.stop();
  *   }
  */
-import { spawn } from "child_process";
+import { ChildProcess, spawn } from "child_process";
+import * as net from "net";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -183,10 +184,14 @@ export async function ensureBaseImage(): Promise<string> {
   return vars.GUEST_IMAGE_DIR;
 }
 
-/** Builds (or reuses) the mirror holding `packages` plus their closure, and serves it on a free loopback port. */
-export async function startMirror(packages: string[]): Promise<Mirror> {
+/**
+ * Builds (or reuses) the mirror holding `packages` plus their closure, and serves it on a free
+ * loopback port; `flat` adds flat repositories (name → folder with Packages) at MIRROR_GUEST_URL/name/.
+ */
+export async function startMirror(packages: string[], opts: { flat?: Record<string, string> } = {}): Promise<Mirror> {
   if (packages.length === 0) throw new Error("startMirror: give at least one Debian package name");
-  const vars = await tool("mirror.sh", ["--serve", "auto", ...packages], 3600);
+  const flat = Object.entries(opts.flat ?? {}).flatMap(([name, dir]) => ["--flat", `${name}=${dir}`]);
+  const vars = await tool("mirror.sh", ["--serve", "auto", ...flat, ...packages], 3600);
   const port = Number(vars.MIRROR_PORT);
   const pid = Number(vars.MIRROR_PID);
   live.set(pid, "http.server");
@@ -309,7 +314,9 @@ export interface L2Segment {
   probeAddress: string;
   /** Runs a command inside the namespace (never rejects on a non-zero exit). */
   exec(cmd: string, args: string[], opts?: { timeoutSec?: number; input?: string | Buffer }): Promise<SshResult>;
-  /** Removes the taps, bridge and namespace. Idempotent. */
+  /** A loopback port on the host that reaches address:port on the segment (socat through the namespace). */
+  forward(address: string, port: number): Promise<number>;
+  /** Stops the forwards and removes the taps, bridge and namespace. Idempotent. */
   down(): Promise<void>;
 }
 
@@ -321,15 +328,39 @@ export async function l2Segment(name: string, taps: number, probe: string): Prom
   await run(path.join(TOOLS, "l2.sh"), ["down", name]);
   const vars = await tool("l2.sh", ["up", name, "--taps", String(taps), "--probe", probe], 60);
   let gone = false;
+  const forwards: ChildProcess[] = [];
   return {
     taps: vars.L2_TAPS.split(","),
     namespace: vars.L2_NAMESPACE,
     probeAddress: vars.L2_PROBE,
     exec: (cmd, args, opts = {}) => run("ip", ["netns", "exec", vars.L2_NAMESPACE, cmd, ...args], opts),
+    async forward(address, port) {
+      const local = await freeLoopbackPort();
+      const child = spawn("socat", [`TCP-LISTEN:${local},bind=127.0.0.1,fork,reuseaddr`, `EXEC:ip netns exec ${vars.L2_NAMESPACE} socat STDIO TCP\\:${address}\\:${port}`], { stdio: "ignore" });
+      forwards.push(child);
+      if (child.pid !== undefined) live.set(child.pid, "socat");
+      for (let i = 0; i < 50; i++) {
+        if (await new Promise<boolean>((r) => net.connect(local, "127.0.0.1").on("connect", function (this: net.Socket) { this.destroy(); r(true); }).on("error", () => r(false)))) return local;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`socat forward 127.0.0.1:${local} → ${address}:${port} did not come up`);
+    },
     async down() {
       if (gone) return;
       gone = true;
+      for (const f of forwards) if (f.exitCode === null) f.kill("SIGTERM");
       await tool("l2.sh", ["down", name], 60);
     },
   };
+}
+
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
 }

@@ -96,10 +96,19 @@ export function variantSpec(base: string, edit: (platform: any) => void): Platfo
  * proxy (qa), air-gapped through a standalone registry (customer-dc) and through Harbor proxy
  * caches of registry.k8s.io and ghcr.io, and with cluster.tuning (the real-cluster guest test's timeouts).
  */
+/** The real-cluster guest test's stack (test/guest/stacks/Pulumi.guest-cluster.yaml): flannel, bare metal, air-gapped, tuned. */
+export function guestClusterSpec(): PlatformSpec {
+    const file = path.resolve(__dirname, "../guest/stacks/Pulumi.guest-cluster.yaml");
+    const s = loadStackFile(file).spec;
+    if (!s) throw new Error(`${file} does not validate`);
+    return s;
+}
+
 export function oracleStacks(): [string, PlatformSpec][] {
     return [
         ...stackNames().map((n) => [n, exampleSpec(n)] as [string, PlatformSpec]),
         ["qa-docker", variantSpec("qa", (p) => (p.engine.kind = "docker"))],
+        ["guest-cluster", guestClusterSpec()],
         ["customer-dc-tuned", variantSpec("customer-dc", (p) => (p.cluster.tuning = { kubeadmTimeoutMinutes: 30, controlPlaneStartupSeconds: 1500 }))],
         [
             "prod-harbor-airgapped",
