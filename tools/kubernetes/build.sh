@@ -283,16 +283,19 @@ compiler() {
 }
 
 # key_functions <builder>: build_component, <builder>_wrapper, <builder>_build and every function
-# whose name appears in the text of those, repeated until none is added.
+# whose name appears (as a word) in the text of those, repeated until none is added. Matched in bash,
+# not with `declare -f | grep -q`: under pipefail a grep that stops early can fail the pipeline
+# (SIGPIPE), and a key that depends on timing changes between runs.
 key_functions() {
   local -a names=(build_component "${1}_wrapper" "${1}_build") all
-  local f n=0
+  local f text n=0
   mapfile -t all < <(compgen -A function)
   while [[ $n -ne ${#names[@]} ]]; do
     n=${#names[@]}
+    text="$(declare -f "${names[@]}")"
     for f in "${all[@]}"; do
       [[ " ${names[*]} " != *" $f "* ]] || continue
-      if declare -f "${names[@]}" | grep -qw -- "$f"; then names+=("$f"); fi
+      if [[ "$text" =~ (^|[^[:alnum:]_])"$f"([^[:alnum:]_]|$) ]]; then names+=("$f"); fi
     done
   done
   printf '%s\n' "${names[@]}"
