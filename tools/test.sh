@@ -3,8 +3,9 @@
 # missing or stale, Debian packages for the real validators), then runs, in order:
 #   1. tsc --noEmit                       (type check, its own step)
 #   2. unit + component tests             (mocha, ts-node transpile-only; cloud-init schema, shellcheck,
-#                                          kubeadm and a loopback kube-apiserver built first from Go modules
-#                                          by tools/kubernetes/build.sh, cached; GROUNDWORK_K8S_BIN points at them;
+#                                          kubeadm, a loopback kube-apiserver and the node binaries (CoreDNS,
+#                                          kube-vip, flannel, CNI plugins, crictl, pause) built first from Go
+#                                          modules by tools/kubernetes/build.sh, cached; GROUNDWORK_K8S_BIN points at them;
 #                                          vcsim + govc from govmomi for the migration planner, cached)
 #   3. real-guest tests                   (qemu guests booting the rendered bootstrap)
 #   4. real-engine integration tests      (Pulumi built from Go modules against OpenStack on loopback)
@@ -52,6 +53,7 @@ for stage in "${stages[@]}"; do
       say "tsc --noEmit"
       if ! node_modules/.bin/tsc --noEmit -p .; then status=1; failed=$((failed + 1)); fi
       say "kubernetes binaries (tools/kubernetes/build.sh; cached after the first run)"
+      bash tools/deps.sh build # gcc for pause
       if bash tools/kubernetes/build.sh; then
         # shellcheck source-path=SCRIPTDIR source=kubernetes/env.sh
         source tools/kubernetes/env.sh

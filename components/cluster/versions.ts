@@ -27,12 +27,14 @@ export interface KubernetesMinor {
 /**
  * One row per minor groundwork knows. 1.33 and 1.34 pin etcd and CoreDNS to releases built here
  * from Go modules (tools/kubernetes/build.sh): kubeadm v1.33.13's own defaults (etcd 3.5.24-0,
- * CoreDNS v1.12.0) are not served by the Go module proxy.
+ * CoreDNS v1.12.0) are not served by the Go module proxy. 1.33's cri-tools and kubernetes-cni are
+ * the versions built there too: cri-tools v1.33.0 is not served (v1.34.0 is, and crictl talks to any
+ * CRI v1 runtime), and the CNI plugins are v1.6.2.
  */
 export const KUBERNETES_MINORS: Record<string, KubernetesMinor> = {
     "1.31": { etcd: "3.5.15-0", coredns: "v1.11.3", pause: "3.10", criTools: "1.31.1-1.1", kubernetesCni: "1.5.1-1.1" },
     "1.32": { etcd: "3.5.16-0", coredns: "v1.11.3", pause: "3.10", criTools: "1.32.0-1.1", kubernetesCni: "1.6.0-1.1" },
-    "1.33": { etcd: "3.5.21-0", coredns: "v1.12.1", pause: "3.10", criTools: "1.33.0-1.1", kubernetesCni: "1.6.0-1.1" },
+    "1.33": { etcd: "3.5.21-0", coredns: "v1.12.1", pause: "3.10", criTools: "1.34.0-1.1", kubernetesCni: "1.6.2-1.1" },
     "1.34": { etcd: "3.6.4-0", coredns: "v1.12.1", pause: "3.10.1", criTools: "1.34.0-1.1", kubernetesCni: "1.7.1-1.1" },
 };
 

@@ -1,40 +1,75 @@
 #!/usr/bin/env bash
-# shellcheck disable=SC2317 # the builders are called indirectly, as "${builder}_wrapper"
-# Builds Kubernetes binaries from Go modules into the groundwork cache:
+# shellcheck disable=SC2317 # the builders are called indirectly, as "${builder}_wrapper" and "${builder}_build"
+# Builds the Kubernetes binaries (control plane, node tools, CNI plugins, pause) from Go modules
+# into the groundwork cache:
 #   build.sh [--keep-going] [--check] [component...]
 # Components are rows of the TABLE below (default: every row). Each finished component is kept under
-#   $GROUNDWORK_CACHE/kubernetes/build/<component>/   (its key in .key: versions, this script, Go)
-# and skipped on the next run while its key is unchanged. $GROUNDWORK_CACHE/kubernetes/bin/ holds one
-# symlink per binary of every component built; `source tools/kubernetes/env.sh` exports it as
-# GROUNDWORK_K8S_BIN. Binaries are static (CGO_ENABLED=0), -trimpath, stripped (-s -w).
+#   $GROUNDWORK_CACHE/kubernetes/build/<component>/
+# and skipped on the next run while its key (in .key) is unchanged. The key covers only what shapes
+# that component: its TABLE row, its compiler (`go env GOVERSION`; gcc and glibc for pause) and the
+# text (`declare -f`) of the functions that build it: build_component, its builder's
+# <builder>_wrapper and <builder>_build, and every function those name, to the end of the chain.
+# Adding a row or a builder leaves every other component's key alone.
+# $GROUNDWORK_CACHE/kubernetes/bin/ holds one symlink per binary of every component built;
+# `source tools/kubernetes/env.sh` exports it as GROUNDWORK_K8S_BIN. Binaries are static
+# (CGO_ENABLED=0; pause with gcc -static), -trimpath, stripped (-s -w; strip for pause).
 # --check builds nothing: exit 0 when every component asked for is cached under its current key.
 # One build at a time per cache (a lock in the cache folder).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source-path=SCRIPTDIR source=env.sh
+# shellcheck source-path=SCRIPTDIR source=env.sh disable=SC1091 # followed with shellcheck -x
 source "$HERE/env.sh"
 DIR="$GROUNDWORK_K8S_DIR"
 GO_JOBS=2 # two cores are shared with other work
 
-# One row per component: name | builder | module | version | binaries (main packages for `gomain`).
-# Builders: kubernetes (k8s.io/kubernetes with its staging modules at v0.<minor>.<patch>),
-# etcd (a small main of our own around etcdmain, plus etcdctl). A new component is a new row, and
-# a new builder only when the module needs wrapping of its own.
+# One row per component: name | builder | module | version | binaries | stamps
+#   binaries  each `name`, or `name=path` for the main package (C source for pause) at that path in
+#             the module (`.`: the module root)
+#   stamps    version flags (-X for Go, -D for C); {version} is the row's, {commit} the tag's commit
+#             as the proxy's .info records it ({commit7}: its first 7 hex digits; empty when the .info
+#             has none), {date} the .info's Time
+# Builders:
+#   kubernetes  k8s.io/kubernetes with its staging modules at v0.<minor>.<patch> (its stamps are its own)
+#   etcd        a small main of our own around etcdmain, plus etcdctl
+#   gomain      a module at a version and some of its main packages: a wrapper module requiring it
+#               (`go get module@version`, so the build list is the module's own go.mod), `go build` each
+#   flannel     gomain for flanneld, with two changes upstream's build does not need (see flannel_wrapper)
+#   pause       build/pause/linux/pause.c from the kubernetes module, as build/pause/Makefile compiles it
+# A new component is a new row, and a new builder only when the module needs wrapping of its own.
 TABLE=(
   "kubernetes-v1.33.13|kubernetes|k8s.io/kubernetes|v1.33.13|kubeadm kubectl kube-apiserver kubelet kube-controller-manager kube-scheduler kube-proxy"
   "etcd-v3.5.21|etcd|go.etcd.io/etcd/server/v3|v3.5.21|etcd etcdctl"
+  "coredns-v1.12.1|gomain|github.com/coredns/coredns|v1.12.1|coredns=.|-X github.com/coredns/coredns/coremain.GitCommit={commit7}"
+  "kube-vip-v0.9.1|gomain|github.com/kube-vip/kube-vip|v0.9.1|kube-vip=.|-X main.Version={version} -X main.Build={commit}"
+  "flannel-v0.28.4|flannel|github.com/flannel-io/flannel|v0.28.4|flanneld|-X github.com/flannel-io/flannel/pkg/version.Version={version}"
+  "cni-plugins-v1.6.2|gomain|github.com/containernetworking/plugins|v1.6.2|bridge=plugins/main/bridge host-local=plugins/ipam/host-local loopback=plugins/main/loopback portmap=plugins/meta/portmap|-X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion={version}"
+  # The flannel CNI meta plugin: github.com/flannel-io/cni-plugin is not served; v0.9.1 is the last
+  # containernetworking/plugins with plugins/meta/flannel (CNI spec 0.1.0–0.4.0, not 1.0.0).
+  "cni-flannel-v0.9.1|gomain|github.com/containernetworking/plugins|v0.9.1|flannel=plugins/meta/flannel|-X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion={version}"
+  "cri-tools-v1.34.0|gomain|sigs.k8s.io/cri-tools|v1.34.0|crictl=cmd/crictl|-X sigs.k8s.io/cri-tools/pkg/version.Version={version}"
+  # pause 3.10, the sandbox image of Kubernetes 1.33 (components/cluster/versions.ts); its Linux source
+  # has not changed since (3.10.1 changed the Windows image only).
+  "pause-3.10|pause|k8s.io/kubernetes|v1.33.13|pause=build/pause/linux/pause.c|-DVERSION=v3.10-groundwork"
 )
 
 START=$SECONDS
 say() { printf '[kubernetes %4ds] %s\n' "$((SECONDS - START))" "$*"; }
 die() { printf 'tools/kubernetes/build.sh: %s\n' "$*" >&2; exit 1; }
 
-declare -A ROW
+# names <binaries>: the binary names of a row's binaries field (`name=path` -> name).
+names() { local spec; for spec in $1; do printf '%s\n' "${spec%%=*}"; done; }
+
+declare -A ROW OWNER
 NAMES=()
 for row in "${TABLE[@]}"; do
-  ROW[${row%%|*}]="$row"
-  NAMES+=("${row%%|*}")
+  IFS='|' read -r name builder _ _ binaries _ <<<"$row"
+  ROW[$name]="$row"
+  NAMES+=("$name")
+  for bin in $(names "$binaries"); do
+    [[ -z "${OWNER[$bin]:-}" ]] || { printf 'tools/kubernetes/build.sh: binary %s is in two rows (%s, %s)\n' "$bin" "${OWNER[$bin]}" "$name" >&2; exit 1; }
+    OWNER[$bin]="$name"
+  done
 done
 
 KEEP_GOING=0
@@ -76,11 +111,41 @@ download() {
     'import json,sys; d=json.load(sys.stdin); e=d.get("Error"); e and print(e, file=sys.stderr); print(d.get(sys.argv[1]) or ""); sys.exit(1 if e else 0)' "$3"
 }
 
-# kubernetes_wrapper <workdir> <version>: a module requiring k8s.io/kubernetes, its requires copied
-# with every staging module at v0.<minor>.<patch> and its ./staging replaces pointed at those.
+# info_field <info-json> <field[.field]>: one field of the proxy's .info for a version ("" when absent).
+info_field() {
+  python3 -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."): d = d.get(k) if isinstance(d, dict) else None
+print(d or "")' "$1" "$2"
+}
+
+# fill_stamps <stamps> <version> <info-json>: a row's stamps with {version}, {commit}, {commit7}, {date} filled in.
+fill_stamps() {
+  local s="$1" commit date
+  commit="$(info_field "$3" Origin.Hash)" || return 1
+  date="$(info_field "$3" Time)" || return 1
+  s="${s//\{version\}/$2}"
+  s="${s//\{commit7\}/${commit:0:7}}"
+  s="${s//\{commit\}/$commit}"
+  s="${s//\{date\}/$date}"
+  printf '%s' "$s"
+}
+
+# go_build <workdir> <out> <package> <ldflags> [tags]: one static (CGO_ENABLED=0), -trimpath, stripped binary.
+go_build() {
+  (cd "$1" && nice -n 10 go build -p "$GO_JOBS" -trimpath ${5:+-tags "$5"} -ldflags "-s -w $4" -o "$2" "$3")
+}
+
+# Each builder is two functions:
+#   <builder>_wrapper <workdir> <module> <version>   prepares the workdir, once per component
+#   <builder>_build <workdir> <out> <binary> <path> <module> <version> <stamps> <info-json>
+#                                                    builds one binary (<stamps> filled in)
+
+# kubernetes_wrapper: a module requiring k8s.io/kubernetes, its requires copied with every staging
+# module at v0.<minor>.<patch> and its ./staging replaces pointed at those.
 kubernetes_wrapper() {
-  local work="$1" version="$2" gomod
-  gomod="$(download k8s.io/kubernetes "$version" GoMod)" || return 1
+  local work="$1" module="$2" version="$3" gomod
+  gomod="$(download "$module" "$version" GoMod)" || return 1
   python3 - "$gomod" "$version" >"$work/go.mod" <<'PY'
 import re, sys
 src, version = open(sys.argv[1]).read(), sys.argv[2]
@@ -97,9 +162,21 @@ print("\n".join(out))
 PY
 }
 
-etcd_wrapper() { # <workdir> <version>
-  local work="$1" version="$2"
-  download go.etcd.io/etcd/server/v3 "$version" Dir >/dev/null || return 1
+# kubernetes_build: the version stamps the tools print and kubeadm checks; upstream's build tags.
+kubernetes_build() {
+  local version="$6" date minor pkg flags=""
+  date="$(info_field "$8" Time)" || return 1
+  minor="${version#v1.}"; minor="${minor%%.*}"
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    flags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+    flags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$date"
+  done
+  go_build "$1" "$2" "k8s.io/kubernetes/cmd/$3" "$flags" selinux,notest
+}
+
+etcd_wrapper() {
+  local work="$1" module="$2" version="$3"
+  download "$module" "$version" Dir >/dev/null || return 1
   cat >"$work/go.mod" <<EOF
 module groundwork.local/etcd-build
 
@@ -116,53 +193,133 @@ EOF
     >"$work/etcd/main.go"
 }
 
-# ldflags <builder> <version> <info-json>: the version stamps the tools print and kubeadm checks.
-ldflags() {
-  local builder="$1" version="$2" info="$3" flags="-s -w" date minor pkg
-  case "$builder" in
-    kubernetes)
-      date="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["Time"])' "$info")"
-      minor="${version#v1.}"; minor="${minor%%.*}"
-      for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-        flags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
-        flags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$date"
-      done ;;
-  esac
-  printf '%s' "$flags"
+etcd_build() {
+  local pkg=./etcd
+  [[ "$3" == etcd ]] || pkg=go.etcd.io/etcd/etcdctl/v3
+  go_build "$1" "$2" "$pkg" "" selinux,notest
 }
 
-package_of() { # <builder> <module> <binary>
-  case "$1" in
-    kubernetes) printf 'k8s.io/kubernetes/cmd/%s' "$3" ;;
-    etcd) if [[ "$3" == etcd ]]; then printf './etcd'; else printf 'go.etcd.io/etcd/etcdctl/v3'; fi ;;
-  esac
+# gomain_wrapper [module@version...]: a module requiring <module>@<version> and nothing else (but
+# the extra requirements given, for a builder that needs them), so the build list is what the
+# module's own go.mod selects. (`go install <package>@<version>` would be shorter, but it looks the
+# module's deprecation up in the proxy's version list, which the proxy refuses for kube-vip.)
+gomain_wrapper() {
+  local work="$1" module="$2" version="$3"
+  download "$module" "$version" Dir >/dev/null || return 1
+  (cd "$work" && go mod init "groundwork.local/${module##*/}-build" && go get "$module@$version" "${@:4}")
+}
+
+gomain_build() {
+  local path="$4" module="$5" pkg
+  pkg="$module"
+  [[ -z "$path" || "$path" == . ]] || pkg+="/$path"
+  go_build "$1" "$2" "$pkg" "$7"
+}
+
+# flannel_wrapper: gomain's wrapper, and two changes upstream's own build does not need:
+# - github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common raised to v1.3.81: flannel
+#   v0.28.4 requires v1.3.79, whose zip the proxy refuses (403); v1.3.81 is the next version it
+#   serves whole (only the tencentvpc backend uses it);
+# - flanneld's main.go copied without the UDP backend's import: on amd64 that backend is cgo
+#   (upstream builds amd64 with CGO_ENABLED=1 for it alone), it does not compile with CGO_ENABLED=0,
+#   and no build tag leaves it out. A network asking for "udp" gets "unknown backend type: udp".
+flannel_wrapper() {
+  local work="$1" module="$2" version="$3" dir udp='	_ "github.com/flannel-io/flannel/pkg/backend/udp"'
+  gomain_wrapper "$work" "$module" "$version" github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common@v1.3.81 || return 1
+  dir="$(download "$module" "$version" Dir)" || return 1
+  grep -qxF "$udp" "$dir/main.go" || { echo "flannel_wrapper: $module@$version main.go has no line '$udp'" >&2; return 1; }
+  mkdir -p "$work/flanneld"
+  grep -vxF "$udp" "$dir/main.go" >"$work/flanneld/main.go"
+}
+
+flannel_build() {
+  go_build "$1" "$2" ./flanneld "$7"
+}
+
+# pause_wrapper: the kubernetes module's source; pause_build compiles the row's C file as
+# build/pause/Makefile does: gcc -Os -Wall -Werror -static -DVERSION=v<TAG>-<REV>, then strip
+# (REV is upstream's `git describe`; the row's stamps say groundwork).
+pause_wrapper() {
+  local dir
+  dir="$(download "$2" "$3" Dir)" || return 1
+  ln -s "$dir" "$1/src"
+}
+
+pause_build() {
+  local -a stamps
+  command -v gcc >/dev/null || { echo "pause_build: gcc is missing: bash tools/deps.sh build installs gcc and libc6-dev" >&2; return 1; }
+  read -ra stamps <<<"$7"
+  nice -n 10 gcc -Os -Wall -Werror -static "${stamps[@]}" -o "$2" "$1/src/$4" && strip "$2"
 }
 
 build_component() { # <name> <outdir> -> prints "binary seconds" per binary on fd 3
-  local name="$1" out="$2" builder module version binaries work info flags bin pkg t0
-  IFS='|' read -r _ builder module version binaries <<<"${ROW[$name]}"
+  local name="$1" out="$2" builder module version binaries stamps work info spec bin path t0
+  IFS='|' read -r _ builder module version binaries stamps <<<"${ROW[$name]}"
   work="$DIR/work/$name"
   rm -rf "$work"
   mkdir -p "$work" || return 1
   say "$name: fetching $module@$version"
   # Called as an `if` condition, so `set -e` does not apply here: every step returns on failure.
-  "${builder}_wrapper" "$work" "$version" || return 1
-  info="$GOMODCACHE/cache/download/$module/@v/$version.info"
-  flags="$(ldflags "$builder" "$version" "$info")"
-  for bin in $binaries; do
-    pkg="$(package_of "$builder" "$module" "$bin")"
+  "${builder}_wrapper" "$work" "$module" "$version" || return 1
+  info="$(download "$module" "$version" Info)" || return 1
+  stamps="$(fill_stamps "$stamps" "$version" "$info")" || return 1
+  for spec in $binaries; do
+    bin="${spec%%=*}"
+    path=""
+    [[ "$spec" != *=* ]] || path="${spec#*=}"
     t0=$SECONDS
-    (cd "$work" && nice -n 10 go build -p "$GO_JOBS" -trimpath -tags selinux,notest -ldflags "$flags" -o "$out/$bin" "$pkg") || return 1
+    "${builder}_build" "$work" "$out/$bin" "$bin" "$path" "$module" "$version" "$stamps" "$info" || return 1
     printf '%s %s\n' "$bin" "$((SECONDS - t0))" >&3
     say "$name: $bin built in $((SECONDS - t0))s ($(du -m "$out/$bin" | cut -f1) MiB)"
   done
 }
 
+# compiler <builder>: what compiles a builder's binaries (part of their key).
+compiler() {
+  case "$1" in
+    pause) printf 'gcc %s, %s\n' "$(gcc -dumpfullversion 2>/dev/null || echo missing)" "$(getconf GNU_LIBC_VERSION 2>/dev/null || echo unknown)" ;;
+    *) printf '%s\n' "$GO_VERSION" ;;
+  esac
+}
+
+# key_functions <builder>: build_component, <builder>_wrapper, <builder>_build and every function
+# whose name appears (as a word) in the text of those, repeated until none is added. Matched in bash,
+# not with `declare -f | grep -q`: under pipefail a grep that stops early can fail the pipeline
+# (SIGPIPE), and a key that depends on timing changes between runs.
+key_functions() {
+  local -a names=(build_component "${1}_wrapper" "${1}_build") all
+  local f text n=0
+  mapfile -t all < <(compgen -A function)
+  while [[ $n -ne ${#names[@]} ]]; do
+    n=${#names[@]}
+    text="$(declare -f "${names[@]}")"
+    for f in "${all[@]}"; do
+      [[ " ${names[*]} " != *" $f "* ]] || continue
+      if [[ "$text" =~ (^|[^[:alnum:]_])"$f"([^[:alnum:]_]|$) ]]; then names+=("$f"); fi
+    done
+  done
+  printf '%s\n' "${names[@]}"
+}
+
+# key_of <component>: a hash of its row, its compiler and the text of the functions that build it.
+key_of() {
+  local builder
+  local -a funcs
+  IFS='|' read -r _ builder _ <<<"${ROW[$1]}"
+  mapfile -t funcs < <(key_functions "$builder")
+  { printf '%s\n' "${ROW[$1]}"; compiler "$builder"; declare -f "${funcs[@]}"; } | sha256sum | cut -d' ' -f1
+}
+
+for name in "${NAMES[@]}"; do
+  IFS='|' read -r _ builder _ <<<"${ROW[$name]}"
+  declare -F "${builder}_wrapper" "${builder}_build" >/dev/null || die "row $name: no builder '$builder' (${builder}_wrapper and ${builder}_build)"
+done
+
 FAILED=0
 for name in "${WANT[@]}"; do
-  IFS='|' read -r _ builder module version binaries <<<"${ROW[$name]}"
+  IFS='|' read -r _ builder module version binaries _ <<<"${ROW[$name]}"
   out="$DIR/build/$name"
-  key="$( { printf '%s\n' "${ROW[$name]}" "$GO_VERSION"; cat "$HERE/build.sh"; } | sha256sum | cut -d' ' -f1)"
+  key="$(key_of "$name")"
   log="$DIR/logs/$name.log"
   if [[ "$(cat "$out/.key" 2>/dev/null)" == "$key" ]]; then
     say "$name: cached ($out)"
@@ -171,7 +328,7 @@ for name in "${WANT[@]}"; do
     FAILED=1
     continue
   else
-    say "$name: building $binaries (log: $log)"
+    say "$name: building $(names "$binaries" | paste -sd' ') (log: $log)"
     rm -rf "$out.tmp"
     mkdir -p "$out.tmp"
     t0=$SECONDS
@@ -191,7 +348,7 @@ for name in "${WANT[@]}"; do
       continue
     fi
   fi
-  for bin in $binaries; do
+  for bin in $(names "$binaries"); do
     ln -sfn "../build/$name/$bin" "$DIR/bin/$bin"
     printf '  %-26s %4s MiB\n' "$bin" "$(du -mL "$DIR/bin/$bin" | cut -f1)"
   done
