@@ -5,7 +5,7 @@
  * iptables in nf_tables mode, the built Kubernetes binaries on the image's PATH.
  */
 import * as assert from "assert";
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -55,6 +55,12 @@ describe("images: the cluster's images from the built binaries and Debian packag
     };
     /** Runs a command inside an image's root the way the runtime would: chroot, the image's PATH. */
     const inImage = (root: string, ...cmd: string[]) => execFileSync("chroot", [root, ...cmd], { encoding: "utf8", env: { PATH: PATH.slice(5) }, stdio: ["ignore", "pipe", "pipe"] });
+    /** The same, stdout and stderr together, with extra environment (flanneld prints its version on stderr). */
+    const inImageAll = (root: string, env: Record<string, string>, ...cmd: string[]) => {
+        const r = spawnSync("chroot", [root, ...cmd], { encoding: "utf8", env: { PATH: PATH.slice(5), ...env }, stdio: ["ignore", "pipe", "pipe"] });
+        assert.strictEqual(r.status, 0, `${cmd.join(" ")}: ${r.stderr}`);
+        return r.stdout + r.stderr;
+    };
 
     before(async () => {
         work = fs.mkdtempSync(path.join(os.tmpdir(), "gw-cluster-images-"));
@@ -122,13 +128,15 @@ describe("images: the cluster's images from the built binaries and Debian packag
         assert.match(inImage(etcd, "etcdctl", "version"), /^etcdctl version: 3\.5\.21$/m);
     });
 
-    it("CoreDNS prints v1.12.1; flannel's images run `cp` as the manifest's init containers do, and flannel's iptables is nf_tables", () => {
+    it("CoreDNS prints v1.12.1, flanneld v0.28.4; flannel's images run `cp` as the manifest's init containers do, and flannel's iptables is nf_tables", () => {
         const coredns = unpack(layoutRef(built.dir, "registry.k8s.io/coredns/coredns:v1.12.1"), "coredns");
         assert.match(inImage(coredns, "/coredns", "-version"), /^CoreDNS-1\.12\.1$/m);
         const plugin = unpack(layoutRef(built.dir, "ghcr.io/flannel-io/flannel-cni-plugin:v1.9.1-flannel1"), "plugin");
         fs.mkdirSync(path.join(plugin, "opt/cni/bin"), { recursive: true });
         inImage(plugin, "cp", "-f", "/flannel", "/opt/cni/bin/flannel");
         assert.strictEqual(sha256sum(path.join(plugin, "opt/cni/bin/flannel")), sha256sum(path.join(binDir, "flannel")));
+        // The copied plugin answers the runtime's VERSION call (CNI spec 0.4.0, what containerd asks with flannel's conflist).
+        assert.match(inImageAll(plugin, { CNI_COMMAND: "VERSION" }, "/opt/cni/bin/flannel"), /"supportedVersions":\[[^\]]*"0\.4\.0"/);
         const flannel = unpack(`oci-archive:${built.tar}:ghcr.io/flannel-io/flannel:v0.28.4`, "flannel");
         fs.mkdirSync(path.join(flannel, "etc/kube-flannel"), { recursive: true });
         fs.writeFileSync(path.join(flannel, "etc/kube-flannel/cni-conf.json"), "{}\n");
@@ -136,6 +144,7 @@ describe("images: the cluster's images from the built binaries and Debian packag
         inImage(flannel, "cp", "-f", "/etc/kube-flannel/cni-conf.json", "/etc/cni/net.d/10-flannel.conflist");
         assert.strictEqual(fs.readFileSync(path.join(flannel, "etc/cni/net.d/10-flannel.conflist"), "utf8"), "{}\n");
         assert.strictEqual(inImage(flannel, "iptables", "--version").trim(), "iptables v1.8.9 (nf_tables)");
+        assert.strictEqual(inImageAll(flannel, {}, "/opt/bin/flanneld", "--version").trim(), "v0.28.4");
     });
 
     it("a second run is a cache hit; a rebuild in an empty cache yields the same digests and the same archive bytes", async () => {

@@ -10,7 +10,7 @@
  *
  *   npx ts-node tools/images/cluster-images.ts [--kubernetes-version 1.33.13] [--only kube-proxy,etcd]
  */
-import { execFileSync } from "child_process";
+import { spawnSync } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -77,6 +77,7 @@ const VERSION_PROBES: Record<string, { args: string[]; expect: (tag: string) => 
     ...Object.fromEntries(["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy"].map((b) => [b, { args: ["--version"], expect: (tag: string) => `Kubernetes ${tag}` }])),
     etcd: { args: ["--version"], expect: (tag) => `etcd Version: ${tag.replace(/-\d+$/, "")}` },
     coredns: { args: ["-version"], expect: (tag) => `CoreDNS-${tag.replace(/^v/, "")}` },
+    flanneld: { args: ["--version"], expect: (tag) => tag },
 };
 
 export interface ClusterImagesOptions {
@@ -118,11 +119,15 @@ const sha256 = (data: string | Buffer) => createHash("sha256").update(data).dige
 const repositoryOf = (name: string) => name.replace(/:[^:/]+$/, "").split("/").pop() ?? name;
 const tagOf = (name: string) => name.slice(name.lastIndexOf(":") + 1);
 
-/** build.sh's TABLE: binary → the component (row) that builds it. */
+/** build.sh's TABLE: binary → the component (row) that builds it. Rows: `name|builder|module|version|binaries[|stamps]`, a binary `name` or `name=path`. */
 function buildComponents(): Map<string, string> {
     const script = fs.readFileSync(path.join(HERE, "..", "kubernetes", "build.sh"), "utf8");
     const out = new Map<string, string>();
-    for (const m of script.matchAll(/^\s*"([^"|]+)\|[^|"]*\|[^|"]*\|[^|"]*\|([^"]*)"/gm)) for (const b of m[2].split(/\s+/).filter(Boolean)) out.set(b, m[1]);
+    for (const m of script.matchAll(/^\s*"([^"]+)"\s*$/gm)) {
+        const fields = m[1].split("|");
+        if (fields.length < 5) continue;
+        for (const b of fields[4].split(/\s+/).filter(Boolean)) out.set(b.split("=")[0], fields[0]);
+    }
     return out;
 }
 
@@ -261,13 +266,11 @@ function sharedLayer(which: SharedLayer, pins: DebPin[], debCache: string, under
     return root;
 }
 
+/** A program's stdout and stderr (flanneld prints its version on stderr). */
 function run(file: string, args: string[]): string {
-    try {
-        return execFileSync(file, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
-    } catch (e) {
-        const err = e as { stderr?: string; message: string };
-        throw new Error(`${file} ${args.join(" ")} failed: ${err.stderr || err.message}`);
-    }
+    const r = spawnSync(file, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
+    if (r.status !== 0) throw new Error(`${file} ${args.join(" ")} failed: ${r.stderr || r.error?.message || `exit ${r.status}`}`);
+    return r.stdout + r.stderr;
 }
 
 function fail(message: string): never {
