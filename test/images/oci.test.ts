@@ -21,8 +21,8 @@ describe("images: OCI layouts built without an engine", () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "gw-oci-test-"));
         bin = path.join(dir, "hello.sh");
         fs.writeFileSync(bin, "#!/bin/sh\necho hello\n", { mode: 0o755 });
-        const shared = rootfs({ "/usr/local/bin/hello": bin }, { "/tmp": 0o1777 });
-        const extra = rootfs({ "/etc/groundwork/extra": bin });
+        const shared = rootfs({ "/usr/local/bin/hello": bin }, { "/tmp": 0o1777 }, dir);
+        const extra = rootfs({ "/etc/groundwork/extra": bin }, {}, dir);
         const w = new LayoutWriter(path.join(dir, "layout"));
         built = [
             w.add({ name: "registry.k8s.io/pause:3.10", layers: [shared], config: { Entrypoint: ["/usr/local/bin/hello"], User: "65535:65535" } }),
