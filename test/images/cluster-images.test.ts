@@ -128,9 +128,13 @@ describe("images: the cluster's images from the built binaries and Debian packag
         assert.match(inImage(etcd, "etcdctl", "version"), /^etcdctl version: 3\.5\.21$/m);
     });
 
-    it("CoreDNS prints v1.12.1, flanneld v0.28.4; flannel's images run `cp` as the manifest's init containers do, and flannel's iptables is nf_tables", () => {
+    it("CoreDNS, kube-vip, pause and flanneld print their versions in their images; flannel's images run `cp` as the manifest's init containers do, and flannel's iptables is nf_tables", () => {
         const coredns = unpack(layoutRef(built.dir, "registry.k8s.io/coredns/coredns:v1.12.1"), "coredns");
         assert.match(inImage(coredns, "/coredns", "-version"), /^CoreDNS-1\.12\.1$/m);
+        const vip = unpack(layoutRef(built.dir, "ghcr.io/kube-vip/kube-vip:v0.9.1"), "kube-vip");
+        assert.match(inImage(vip, "/kube-vip", "version"), /^Version: +v0\.9\.1$/m);
+        const pause = unpack(layoutRef(built.dir, "registry.k8s.io/pause:3.10"), "pause");
+        assert.match(inImage(pause, "/pause", "-v"), /^pause\.c v3\.10\b/);
         const plugin = unpack(layoutRef(built.dir, "ghcr.io/flannel-io/flannel-cni-plugin:v1.9.1-flannel1"), "plugin");
         fs.mkdirSync(path.join(plugin, "opt/cni/bin"), { recursive: true });
         inImage(plugin, "cp", "-f", "/flannel", "/opt/cni/bin/flannel");

@@ -78,6 +78,8 @@ const VERSION_PROBES: Record<string, { args: string[]; expect: (tag: string) => 
     etcd: { args: ["--version"], expect: (tag) => `etcd Version: ${tag.replace(/-\d+$/, "")}` },
     coredns: { args: ["-version"], expect: (tag) => `CoreDNS-${tag.replace(/^v/, "")}` },
     flanneld: { args: ["--version"], expect: (tag) => tag },
+    "kube-vip": { args: ["version"], expect: (tag) => tag },
+    pause: { args: ["-v"], expect: (tag) => `pause.c v${tag}` },
 };
 
 export interface ClusterImagesOptions {
