@@ -16,7 +16,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as versions from "../../components/cluster/versions";
-import { applyAlternatives, checkLinkage, debClosures, DebPin, downloadDebs } from "./debian";
+import { applyAlternatives, checkLinkage, debClosuresMemo, DebPin, downloadDebs } from "./debian";
 import { debianRootfs, ImageConfig, LayoutWriter, rootfs, writeArchive } from "./oci";
 
 // ---------------------------------------------------------------------------------------------
@@ -178,7 +178,7 @@ export async function ensureClusterImages(opts: ClusterImagesOptions = {}): Prom
     // The key: what each image is made of, byte for byte.
     const shared = [...new Set([...recipes.values()].flatMap((r) => r.below))].sort();
     const fromDebian = shared.filter((s): s is Exclude<SharedLayer, "base"> => s !== "base");
-    const closures = debClosures(fromDebian.map((s) => LAYER_PACKAGES[s]));
+    const closures = debClosuresMemo(fromDebian.map((s) => LAYER_PACKAGES[s]), path.join(cacheDir, "debs", "closures.json"));
     const debs: Partial<Record<SharedLayer, DebPin[]>> = Object.fromEntries(fromDebian.map((s, i) => [s, closures[i]]));
     const binaries = [...new Set([...recipes.values()].flatMap((r) => Object.values(r.files)))].sort();
     const digests = Object.fromEntries(binaries.map((b) => [b, sha256(fs.readFileSync(path.join(binDir, b)))]));

@@ -60,6 +60,33 @@ export function debClosures(sets: string[][]): DebPin[][] {
     }
 }
 
+/**
+ * debClosures, remembered in `memoFile` while the host's package lists and apt preferences are
+ * the files they were (name, size, time): apt answers the same for the same lists, and asking it
+ * costs seconds per set.
+ */
+export function debClosuresMemo(sets: string[][], memoFile: string): DebPin[][] {
+    const stamp = (dir: string, keep: (f: string) => boolean) => {
+        if (!fs.existsSync(dir)) return [];
+        return fs.readdirSync(dir).filter(keep).sort().map((f) => {
+            const st = fs.statSync(path.join(dir, f));
+            return `${f}:${st.size}:${st.mtimeMs}`;
+        });
+    };
+    const key = JSON.stringify({ sets, lists: stamp("/var/lib/apt/lists", (f) => f.includes("_Packages") || f.endsWith("Release")), prefs: [...stamp("/etc/apt", (f) => f === "preferences"), ...stamp("/etc/apt/preferences.d", () => true)] });
+    try {
+        const memo = JSON.parse(fs.readFileSync(memoFile, "utf8")) as { key: string; closures: DebPin[][] };
+        if (memo.key === key) return memo.closures;
+    } catch {
+        // no memo yet, or an unreadable one: ask apt
+    }
+    const closures = debClosures(sets);
+    fs.mkdirSync(path.dirname(memoFile), { recursive: true });
+    fs.writeFileSync(`${memoFile}.${process.pid}`, JSON.stringify({ key, closures }));
+    fs.renameSync(`${memoFile}.${process.pid}`, memoFile);
+    return closures;
+}
+
 /** The file `apt-get download` writes for a pin (`:` of an epoch becomes `%3a`). */
 function debFile(dir: string, p: DebPin): string | undefined {
     const prefix = `${p.name}_${p.version.replace(/:/g, "%3a")}_`;
