@@ -7,7 +7,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { applyAlternatives, checkLinkage, debClosures, downloadDebs } from "../../tools/images/debian";
+import { applyAlternatives, checkLinkage, debClosures, debClosuresMemo, downloadDebs } from "../../tools/images/debian";
 import { debianRootfs } from "../../tools/images/oci";
 
 describe("images: Debian packages as layers", function () {
@@ -31,6 +31,21 @@ describe("images: Debian packages as layers", function () {
         // Hand-checked: Debian 12's iptables, the nf_tables one with its libraries.
         assert.ok(closure.some((p) => p.name === "iptables" && p.version === "1.8.9-2"));
         assert.ok(["libc6", "libnftnl11", "libmnl0", "libxtables12", "libnetfilter-conntrack3"].every((n) => closure.some((p) => p.name === n)));
+    });
+
+    it("the remembered closure is apt's while the package lists are unchanged, and asked again when its key is stale", () => {
+        const memo = path.join(work, "memo", "closures.json");
+        const sets = [["busybox-static"], ["iptables", "conntrack"]];
+        const fresh = debClosures(sets);
+        assert.deepStrictEqual(debClosuresMemo(sets, memo), fresh);
+        // A planted answer under the current key is returned as it is: the memo, not apt, answered.
+        const stored = JSON.parse(fs.readFileSync(memo, "utf8")) as { key: string; closures: unknown };
+        fs.writeFileSync(memo, JSON.stringify({ key: stored.key, closures: [[{ name: "planted", version: "1" }], []] }));
+        assert.deepStrictEqual(debClosuresMemo(sets, memo), [[{ name: "planted", version: "1" }], []]);
+        // Under another key (other lists, other sets) apt is asked and the memo replaced.
+        fs.writeFileSync(memo, JSON.stringify({ key: "stale", closures: [] }));
+        assert.deepStrictEqual(debClosuresMemo(sets, memo), fresh);
+        assert.deepStrictEqual(JSON.parse(fs.readFileSync(memo, "utf8")).closures, fresh);
     });
 
     it("alternatives follow dpkg's automatic choice (nf_tables over legacy), and the loader check names a library left out", () => {
