@@ -191,7 +191,7 @@ export async function ensureClusterImages(opts: ClusterImagesOptions = {}): Prom
     if (fs.existsSync(summaryFile)) {
         const done = result(true, (JSON.parse(fs.readFileSync(summaryFile, "utf8")) as { images: ClusterImage[] }).images);
         say(`cached: ${final} (key ${key}, ${names.length} images)`);
-        summary(done.images, say);
+        summary(done, say);
         return done;
     }
 
@@ -220,7 +220,8 @@ export async function ensureClusterImages(opts: ClusterImagesOptions = {}): Prom
             const own = rootfs(Object.fromEntries(Object.entries(r.files).map(([at, b]) => [at, path.join(binDir, b)])), {}, layers);
             const built = writer.add({ name, layers: [...r.below.map((s) => folders[s]!), own], config: r.config });
             images.push({ name, digest: built.manifestDigest, bytes: built.bytes });
-            say(`${name}: ${r.below.length + 1} layers, ${mib(built.bytes)}`);
+            const n = r.below.length + 1;
+            say(`${name}: ${n} layer${n === 1 ? "" : "s"}, ${mib(built.bytes)}`);
         }
         writer.finish();
         writeArchive(path.join(work, "layout"), path.join(work, "images.tar"));
@@ -234,8 +235,8 @@ export async function ensureClusterImages(opts: ClusterImagesOptions = {}): Prom
         // One result per cache: an older key's 300-odd MiB are never read again.
         for (const d of fs.readdirSync(cacheDir)) if (/^[0-9a-f]{16}$/.test(d) && d !== key) fs.rmSync(path.join(cacheDir, d), { recursive: true, force: true });
         const done = result(false, images);
-        say(`done: ${path.join(final, "images.tar")} (${mib(fs.statSync(done.tar).size)})`);
-        summary(images, say);
+        say(`done in ${Math.round(done.seconds)} s`);
+        summary(done, say);
         return done;
     } catch (e) {
         fs.rmSync(work, { recursive: true, force: true });
@@ -281,10 +282,11 @@ function fail(message: string): never {
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
-function summary(images: ClusterImage[], say: (l: string) => void): void {
-    const width = Math.max(...images.map((i) => i.name.length));
-    for (const i of images) say(`  ${i.name.padEnd(width)}  ${i.digest}  ${mib(i.bytes).padStart(9)}`);
-    say(`  ${images.length} images, ${mib(images.reduce((n, i) => n + i.bytes, 0))} of layers (shared layers counted per image)`);
+/** One line per image (name, manifest digest, compressed layers), then the archive's size. */
+function summary(r: ClusterImages, say: (l: string) => void): void {
+    const width = Math.max(...r.images.map((i) => i.name.length));
+    for (const i of r.images) say(`  ${i.name.padEnd(width)}  ${i.digest}  ${mib(i.bytes).padStart(9)}`);
+    say(`  ${r.images.length} images in ${r.tar}: ${mib(fs.statSync(r.tar).size)} (layers shared between images stored once)`);
 }
 
 if (require.main === module) {
