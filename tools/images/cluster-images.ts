@@ -19,16 +19,6 @@ import * as versions from "../../components/cluster/versions";
 import { applyAlternatives, checkLinkage, debClosuresMemo, DebPin, downloadDebs } from "./debian";
 import { debianRootfs, ImageConfig, LayoutWriter, rootfs, writeArchive } from "./oci";
 
-// ---------------------------------------------------------------------------------------------
-// Flannel's pins. Until components/cluster/versions.ts exports FLANNEL_IMAGE and
-// FLANNEL_CNI_PLUGIN_IMAGE (branch `flannel`), the fallbacks below stand in; once it does, they
-// are read from there and these two literals can go.
-const pinned = versions as unknown as Record<string, unknown>;
-const fromVersions = (name: string, fallback: string) => (typeof pinned[name] === "string" ? (pinned[name] as string) : fallback);
-export const FLANNEL_IMAGE = fromVersions("FLANNEL_IMAGE", "ghcr.io/flannel-io/flannel:v0.28.4");
-export const FLANNEL_CNI_PLUGIN_IMAGE = fromVersions("FLANNEL_CNI_PLUGIN_IMAGE", "ghcr.io/flannel-io/flannel-cni-plugin:v1.9.1-flannel1");
-// ---------------------------------------------------------------------------------------------
-
 /** Layers several images share, each built once: packed once, stored once. */
 type SharedLayer = "base" | "netfilter" | "busybox";
 
@@ -148,7 +138,7 @@ function missingBinaries(binDir: string, binaries: string[]): string[] {
 export function clusterImageNames(kubernetesVersion: string): string[] {
     const kubeadm = versions.kubeadmImages(kubernetesVersion);
     if (kubeadm.length === 0) throw new Error(`components/cluster/versions.ts has no pins for Kubernetes ${kubernetesVersion} (KUBERNETES_MINORS: ${Object.keys(versions.KUBERNETES_MINORS).join(", ")})`);
-    return [...kubeadm, versions.KUBE_VIP_IMAGE, FLANNEL_IMAGE, FLANNEL_CNI_PLUGIN_IMAGE].sort();
+    return [...kubeadm, versions.KUBE_VIP_IMAGE, versions.FLANNEL_IMAGE, versions.FLANNEL_CNI_PLUGIN_IMAGE].sort();
 }
 
 function recipeOf(name: string): Recipe {
