@@ -8,7 +8,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LayoutWriter, rootfs } from "../../tools/images/oci";
+import { LayoutWriter, rootfs, writeArchive } from "../../tools/images/oci";
 
 const skopeo = (...args: string[]) => execFileSync("skopeo", ["--insecure-policy", ...args], { stdio: ["ignore", "pipe", "pipe"] }).toString();
 
@@ -21,8 +21,8 @@ describe("images: OCI layouts built without an engine", () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "gw-oci-test-"));
         bin = path.join(dir, "hello.sh");
         fs.writeFileSync(bin, "#!/bin/sh\necho hello\n", { mode: 0o755 });
-        const shared = rootfs({ "/usr/local/bin/hello": bin }, { "/tmp": 0o1777 });
-        const extra = rootfs({ "/etc/groundwork/extra": bin });
+        const shared = rootfs({ "/usr/local/bin/hello": bin }, { "/tmp": 0o1777 }, dir);
+        const extra = rootfs({ "/etc/groundwork/extra": bin }, {}, dir);
         const w = new LayoutWriter(path.join(dir, "layout"));
         built = [
             w.add({ name: "registry.k8s.io/pause:3.10", layers: [shared], config: { Entrypoint: ["/usr/local/bin/hello"], User: "65535:65535" } }),
@@ -55,6 +55,8 @@ describe("images: OCI layouts built without an engine", () => {
         const listing = execFileSync("tar", ["-tvf", "-"], { input: tar }).toString();
         assert.match(listing, /^-rwxr-xr-x 0\/0 +\d+ 1970-01-01 00:00 \.\/usr\/local\/bin\/hello$/m);
         assert.match(listing, /^drwxrwxrwt 0\/0 +0 1970-01-01 00:00 \.\/tmp\/$/m);
+        // The layer's root is `/` in the container: readable by the non-root users images run as.
+        assert.match(listing, /^drwxr-xr-x 0\/0 +0 1970-01-01 00:00 \.\/$/m);
     });
 
     it("the shared folder is one blob used by both images", () => {
@@ -63,5 +65,23 @@ describe("images: OCI layouts built without an engine", () => {
         assert.strictEqual(a.layers[0].digest, b.layers[0].digest);
         // the shared layer once + the extra layer + 2 configs + 2 manifests
         assert.strictEqual(fs.readdirSync(path.join(dir, "layout", "blobs", "sha256")).length, 6);
+    });
+
+    it("the archive of a layout is read by skopeo (oci-archive:) and is the same bytes when written again", () => {
+        const a = path.join(dir, "a.tar");
+        const b = path.join(dir, "b.tar");
+        writeArchive(path.join(dir, "layout"), a);
+        fs.utimesSync(path.join(dir, "layout", "index.json"), new Date(), new Date());
+        writeArchive(path.join(dir, "layout"), b);
+        const sha = (f: string) => execFileSync("sha256sum", [f]).toString().split(" ")[0];
+        assert.strictEqual(sha(a), sha(b));
+        // The layout's files at the tar's root, nothing else (no `./` prefix, no stray folder).
+        const entries = execFileSync("tar", ["-tf", a]).toString().trim().split("\n");
+        assert.ok(entries.includes("index.json") && entries.includes("oci-layout"), entries.join(" "));
+        for (const e of entries) assert.match(e, /^(oci-layout|index\.json|blobs\/|blobs\/sha256\/|blobs\/sha256\/[0-9a-f]{64})$/);
+        const viaArchive = JSON.parse(skopeo("inspect", `oci-archive:${a}:registry.k8s.io/pause:3.10`));
+        const viaLayout = JSON.parse(skopeo("inspect", `oci:${path.join(dir, "layout")}:registry.k8s.io/pause:3.10`));
+        assert.strictEqual(viaArchive.Digest, viaLayout.Digest);
+        assert.strictEqual(viaArchive.Architecture, "amd64");
     });
 });

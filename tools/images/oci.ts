@@ -97,9 +97,20 @@ export class LayoutWriter {
     }
 }
 
+/**
+ * A new folder for a layer's root under `under` (default: the system's temporary folder). Mode
+ * 0755 like any root: the layer's `./` entry carries it, and mkdtemp's 0700 would lock every
+ * non-root process (pause runs as 65535) out of `/`.
+ */
+function layerRoot(prefix: string, under?: string): string {
+    const root = fs.mkdtempSync(path.join(under ?? os.tmpdir(), prefix));
+    fs.chmodSync(root, 0o755);
+    return root;
+}
+
 /** A root filesystem folder assembled from files: `{ "/usr/local/bin/x": "/abs/src/x" }`, plus empty folders. */
-export function rootfs(files: Record<string, string>, dirs: Record<string, number> = {}): string {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), "gw-rootfs-"));
+export function rootfs(files: Record<string, string>, dirs: Record<string, number> = {}, under?: string): string {
+    const root = layerRoot("gw-rootfs-", under);
     for (const [dst, src] of Object.entries(files)) {
         const target = path.join(root, dst);
         fs.mkdirSync(path.dirname(target), { recursive: true });
@@ -114,9 +125,18 @@ export function rootfs(files: Record<string, string>, dirs: Record<string, numbe
 }
 
 /** Unpacks Debian packages (.deb files) into one folder: the libraries and tools an image needs, from Debian's archive. */
-export function debianRootfs(debs: string[]): string {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), "gw-debroot-"));
+export function debianRootfs(debs: string[], under?: string): string {
+    const root = layerRoot("gw-debroot-", under);
     for (const d of debs) execFileSync("dpkg-deb", ["-x", d, root]);
-    for (const drop of ["usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/lintian", "usr/share/locale"]) fs.rmSync(path.join(root, drop), { recursive: true, force: true });
+    // Documentation, and libc6's iconv modules (8 MiB): no process in an image of ours converts character sets.
+    for (const drop of ["usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/lintian", "usr/share/locale", "usr/lib/x86_64-linux-gnu/gconv"]) fs.rmSync(path.join(root, drop), { recursive: true, force: true });
     return root;
+}
+
+/**
+ * A layout folder as one tar (`oci-archive:`, `ctr images import`, `groundwork seed`): the
+ * layout's files at the tar's root, in name order, owner and time fixed — same layout, same bytes.
+ */
+export function writeArchive(layoutDir: string, tarFile: string): void {
+    execFileSync("tar", ["--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner", "--format=gnu", "-C", layoutDir, "-cf", tarFile, "oci-layout", "index.json", "blobs"]);
 }
