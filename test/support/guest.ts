@@ -149,7 +149,7 @@ async function tool(script: string, args: string[], timeoutSec?: number): Promis
   }
   const vars: Record<string, string> = {};
   for (const line of r.stdout.split("\n")) {
-    const m = /^([A-Z_]+)=(.*)$/.exec(line);
+    const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
     if (m) vars[m[1]] = m[2];
   }
   return vars;
