@@ -1,0 +1,338 @@
+/**
+ * The real cluster: three Debian 12 guests on one private L2 segment — a standalone registry, one
+ * control plane, one worker — boot exactly what `groundwork render` writes for the stack
+ * test/guest/stacks/Pulumi.guest-cluster.yaml, air-gapped: apt only from the host's mirror (the
+ * Kubernetes packages built here, Debian's for the rest), images only from the registry guest,
+ * which `groundwork seed` fills from the OCI archive of images built here.
+ *
+ * The test does what `pulumi up` does for bare metal, in the program's order: the deploy-time
+ * values (cluster CA, admin certificate, registry TLS and password) made with openssl where the
+ * program uses @pulumi/tls and random; each machine's bootstrap run over SSH as RUN_AS_ROOT; join
+ * material delivered with RECEIVE_JOIN_MATERIAL, the worker's join registered on the first
+ * control plane with registerJoinScript; flannel's rendered objects applied through the VIP with
+ * the program's kubeconfig. The harness stands in for the data center only: each guest's address
+ * (cloud-init network config from the IP plan) and its DNS (/etc/hosts, resolv.conf).
+ */
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
+import { caCertHash, renderKubeconfig } from "../../../components/cluster/kubeadm";
+import { RECEIVE_JOIN_MATERIAL, registerJoinScript, renderJoinMaterial } from "../../../components/cluster/join";
+import { PATHS } from "../../../components/cluster/parts";
+import { DEFAULT_ENGINE_PACKAGES } from "../../../components/engine/config";
+import { RUN_AS_ROOT } from "../../../components/machines/baremetal";
+import { registryConfig } from "../../../components/registry/config";
+import { imageThroughRegistry, registryEndpoint } from "../../../components/registry/endpoint";
+import { DEFAULT_REGISTRY_USER, STANDALONE_REGISTRY_PACKAGES } from "../../../components/registry/render-standalone";
+import { ensureKubernetesBinaries, ensureKubernetesRepository } from "../../support/cluster-artifacts";
+import { bootGuest, ensureBaseImage, Guest, l2Segment, L2Segment, Mirror, startMirror } from "../../support/guest";
+import { ensureClusterImages } from "../../../tools/images/cluster-images";
+import { pushOciTarball } from "../../registry/oci-push";
+
+const REPO = path.resolve(__dirname, "../../..");
+const STACK = path.join(REPO, "test/guest/stacks/Pulumi.guest-cluster.yaml");
+const SEGMENT = "k1";
+/** The workload image: only ever in the registry guest, pushed there by the test. */
+const TINY = "docker.io/groundwork/tiny:1.0";
+const t0 = Date.now();
+const since = () => (Date.now() - t0) / 1000;
+const note = (msg: string) => process.stderr.write(`[cluster.guest +${since().toFixed(1)}s] ${msg}\n`);
+
+interface PlanMachine {
+    name: string;
+    role: string;
+    address: string;
+}
+
+/** openssl, in `dir`. */
+function openssl(dir: string, ...args: string[]): void {
+    execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+}
+
+/** What ClusterSecrets makes with @pulumi/tls: an RSA CA "kubernetes", and an admin client certificate in system:masters. */
+function clusterSecrets(dir: string) {
+    openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=kubernetes", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign,digitalSignature,keyEncipherment");
+    openssl(dir, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "admin.key", "-out", "admin.csr", "-subj", "/O=system:masters/CN=groundwork-admin");
+    fs.writeFileSync(path.join(dir, "admin.ext"), "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n");
+    openssl(dir, "x509", "-req", "-in", "admin.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "admin.crt", "-days", "2", "-extfile", "admin.ext");
+    const r = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
+    const publicKeyPem = execFileSync("openssl", ["pkey", "-in", path.join(dir, "ca.key"), "-pubout"]).toString();
+    // kubeadm's discovery pin, computed by openssl here (sha256 of the DER SubjectPublicKeyInfo): the oracle for caCertHash.
+    const der = execFileSync("openssl", ["pkey", "-in", path.join(dir, "ca.key"), "-pubout", "-outform", "DER"]);
+    const pin = `sha256:${crypto.createHash("sha256").update(der).digest("hex")}`;
+    assert.strictEqual(caCertHash(publicKeyPem), pin);
+    return { caCertPem: r("ca.crt"), caKeyPem: r("ca.key"), caCertHash: pin, adminCertPem: r("admin.crt"), adminKeyPem: r("admin.key") };
+}
+
+/** The standalone registry's TLS as the program makes it: a CA, and a server certificate for its name and address. */
+function registryTls(dir: string, host: string, address: string) {
+    openssl(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "reg-ca.key", "-out", "reg-ca.crt", "-days", "2", "-subj", "/CN=groundwork registry CA");
+    openssl(dir, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "reg.key", "-out", "reg.csr", "-subj", `/CN=${host}`);
+    fs.writeFileSync(path.join(dir, "reg.ext"), `subjectAltName=DNS:${host},IP:${address}\nextendedKeyUsage=serverAuth\n`);
+    openssl(dir, "x509", "-req", "-in", "reg.csr", "-CA", "reg-ca.crt", "-CAkey", "reg-ca.key", "-CAcreateserial", "-out", "reg.crt", "-days", "2", "-extfile", "reg.ext");
+    const r = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
+    return { caPem: r("reg-ca.crt"), certPem: r("reg.crt"), keyPem: r("reg.key"), caFile: path.join(dir, "reg-ca.crt") };
+}
+
+/** bcrypt through the host's libxcrypt (python3's crypt module), as random.RandomPassword.bcryptHash gives it. */
+function bcrypt(password: string): string {
+    const code = "import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1024)))";
+    return execFileSync("/usr/bin/python3", ["-W", "ignore", "-c", code, password]).toString().trim();
+}
+
+/** A kubeadm bootstrap token in [a-z0-9]{6}.[a-z0-9]{16}. */
+function token(): string {
+    const pick = (n: number) => Array.from(crypto.randomBytes(n), (b) => "abcdefghijklmnopqrstuvwxyz0123456789"[b % 36]).join("");
+    return `${pick(6)}.${pick(16)}`;
+}
+
+/** cloud-init network config v2: eth0 keeps qemu's user network (SSH, the mirror) without a default route; eth1 carries the planned address. */
+function networkConfig(address: string, prefix: number, gateway: string, dns: string[]): string {
+    return [
+        "version: 2",
+        "ethernets:",
+        "  eth0:",
+        "    addresses: [10.0.2.15/24]",
+        "  eth1:",
+        `    addresses: [${address}/${prefix}]`,
+        `    gateway4: ${gateway}`,
+        `    nameservers: { addresses: [${dns.join(", ")}] }`,
+        "",
+    ].join("\n");
+}
+
+async function sshOk(guest: Guest, command: string, opts: { input?: string; timeoutSec?: number } = {}): Promise<string> {
+    const r = await guest.ssh(command, { timeoutSec: opts.timeoutSec ?? 600, input: opts.input });
+    if (r.code !== 0) throw new Error(`${guest.name}: \`${command.slice(0, 120)}\` exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(-2000)}`);
+    return r.stdout + r.stderr;
+}
+
+/** Runs the rendered bare-metal bootstrap as the program does (RUN_AS_ROOT, script on stdin); returns its output and seconds. */
+async function runBootstrap(guest: Guest, script: string, timeoutSec = 3600): Promise<{ output: string; seconds: number }> {
+    const start = Date.now();
+    const output = await sshOk(guest, RUN_AS_ROOT, { input: script, timeoutSec });
+    return { output, seconds: (Date.now() - start) / 1000 };
+}
+
+describe("a real air-gapped cluster in guests: registry, control plane, worker", function () {
+    this.timeout(3 * 3600_000);
+    const timings: Record<string, number | string> = {};
+    const guests: Guest[] = [];
+    let mirror: Mirror | undefined;
+    let segment: L2Segment | undefined;
+    let work: string;
+
+    after(async () => {
+        for (const g of guests) await g.stop();
+        await mirror?.stop();
+        await segment?.down();
+        if (work) fs.rmSync(work, { recursive: true, force: true });
+        note(`timings: ${JSON.stringify(timings)}`);
+    });
+
+    it("boots the rendered bootstrap into a working cluster: Ready nodes, CoreDNS, the VIP, registry pulls, cross-node DNS", async () => {
+        work = fs.mkdtempSync(path.join(os.tmpdir(), "gw-cluster-guest-"));
+        const stack = parseYaml(fs.readFileSync(STACK, "utf8")).config["groundwork:platform"];
+        const version: string = String(stack.cluster.kubernetesVersion);
+
+        // 1. Artifacts built here: binaries, packages, images, the mirror.
+        let t = Date.now();
+        const bin = ensureKubernetesBinaries();
+        const repo = ensureKubernetesRepository(version, bin);
+        const images = await ensureClusterImages();
+        await ensureBaseImage();
+        mirror = await startMirror([...Object.keys(DEFAULT_ENGINE_PACKAGES.containerd), ...Object.keys(STANDALONE_REGISTRY_PACKAGES)], { flat: { kubernetes: repo.dir } });
+        timings.artifactsSec = (Date.now() - t) / 1000;
+        note(`artifacts: ${repo.debs.length} debs, ${images.images.length} images (${images.tar}), mirror ${mirror.packageCount} packages ${mirror.sizeMiB} MiB (${timings.artifactsSec}s)`);
+
+        // 2. What the program renders for the stack.
+        const out = path.join(work, "render");
+        execFileSync("node", [path.join(REPO, "bin/groundwork.js"), "render", "--stack-file", STACK, "--out", out], { stdio: ["ignore", "ignore", "inherit"] });
+        const plan = JSON.parse(fs.readFileSync(path.join(out, "plan.json"), "utf8"));
+        const machines: PlanMachine[] = plan.machines;
+        const byRole = (role: string) => machines.find((m) => m.role === role)!;
+        const [reg, cp, worker] = [byRole("registry"), byRole("control-plane"), byRole("worker")];
+        const prefix = Number(String(stack.network.cidr).split("/")[1]);
+
+        // 3. Deploy-time values, as the program makes them.
+        const secrets = clusterSecrets(work);
+        const regHost: string = stack.registry.hostname;
+        const tls = registryTls(work, regHost, reg.address);
+        const password = crypto.randomBytes(18).toString("base64url");
+        const values: Record<string, string> = {
+            "cluster-ca": secrets.caCertPem,
+            "cluster-ca-hash": secrets.caCertHash,
+            "registry-ca": tls.caPem,
+            "registry-cert": tls.certPem,
+            "registry-key": tls.keyPem,
+            "registry-password": password,
+            "registry-password-bcrypt": bcrypt(password),
+        };
+        const script = (m: PlanMachine) => {
+            const text = fs.readFileSync(path.join(out, m.name, "bootstrap.sh"), "utf8").replace(/@@GROUNDWORK:([a-z0-9-]+)@@/g, (x, n: string) => {
+                if (values[n] === undefined) throw new Error(`${m.name}: no value for placeholder ${x}`);
+                // PEM placeholders sit in heredocs or quoted strings: values go in as rendered by the program.
+                return values[n];
+            });
+            return text;
+        };
+
+        // 4. The segment and three guests at their planned addresses.
+        segment = await l2Segment(SEGMENT, 3, `${stack.network.gateway}/${prefix}`);
+        t = Date.now();
+        const sizes: Record<string, { memoryMiB: number; cpus: number }> = { [reg.name]: { memoryMiB: 1024, cpus: 1 }, [cp.name]: { memoryMiB: 3072, cpus: 2 }, [worker.name]: { memoryMiB: 2048, cpus: 2 } };
+        const booted = await Promise.all(
+            [reg, cp, worker].map((m, i) =>
+                bootGuest({ name: m.name, userData: "#cloud-config\n{}\n", mirrorPort: mirror!.port, tap: segment!.taps[i], networkConfig: networkConfig(m.address, prefix, stack.network.gateway, stack.network.dns), ...sizes[m.name], timeoutSec: 1800 }),
+            ),
+        );
+        guests.push(...booted);
+        const [regGuest, cpGuest, workerGuest] = booted;
+        await Promise.all(booted.map((g) => g.waitCloudInit(1800)));
+        timings.guestsUpSec = (Date.now() - t) / 1000;
+        note(`guests up (accel ${cpGuest.accel}) in ${timings.guestsUpSec}s`);
+        // The data center's DNS, as the hosts file: the registry's name, every machine's.
+        const hosts = machines.map((m) => `${m.address} ${m.name}${m.role === "registry" ? ` ${regHost}` : ""}`).join("\n");
+        for (const g of booted) {
+            await sshOk(g, `printf '%s\\n' '${hosts.split("\n").join("' '")}' | sudo tee -a /etc/hosts >/dev/null && printf 'nameserver %s\\n' ${stack.network.dns.join(" ")} | sudo tee /etc/resolv.conf >/dev/null`);
+        }
+        const ping = await sshOk(cpGuest, `ping -c 2 -W 5 ${worker.address} && ping -c 2 -W 5 ${reg.address}`);
+        assert.match(ping, /2 received/, ping);
+
+        // 5. The registry, then the seed (the control plane waits for it before kubeadm init).
+        const cpInit = runBootstrapAfterMaterial();
+        cpInit.catch(() => undefined); // awaited below; a failure there is the test's failure
+        const regRun = await runBootstrap(regGuest, script(reg));
+        timings.registryReadySec = regRun.seconds;
+        note(`registry ready in ${regRun.seconds}s`);
+        assert.match(regRun.output, /registry: https:\/\/registry\.gwk\.test:5000\/v2\/ is up \(TLS, htpasswd auth\)/, regRun.output.slice(-1500));
+        const regPort = await segment.forward(reg.address, 5000);
+        t = Date.now();
+        const seed = execFileSync("node", [path.join(REPO, "bin/groundwork.js"), "seed", "--stack-file", STACK, "--from", images.tar, "--ca", tls.caFile, "--connect", `127.0.0.1:${regPort}`], {
+            env: { ...process.env, GROUNDWORK_REGISTRY_PASSWORD: password },
+            stdio: ["ignore", "pipe", "inherit"],
+        }).toString();
+        timings.seedSec = (Date.now() - t) / 1000;
+        note(`seed (${timings.seedSec}s):\n${seed.trim()}`);
+
+        // 6. The control plane: join material over SSH, then its bootstrap (kubeadm init once the images are pullable).
+        async function runBootstrapAfterMaterial(): Promise<{ output: string; seconds: number }> {
+            const material = renderJoinMaterial({ token: token(), certificateKey: crypto.randomBytes(32).toString("hex"), caKeyPem: secrets.caKeyPem });
+            await sshOk(cpGuest, RECEIVE_JOIN_MATERIAL, { input: material });
+            return runBootstrap(cpGuest, script(cp));
+        }
+        const init = await cpInit;
+        timings.controlPlaneBootstrapSec = init.seconds;
+        const initLine = /kubeadm: control plane initialised in (\d+)s/.exec(init.output);
+        timings.kubeadmInitSec = initLine ? Number(initLine[1]) : "?";
+        note(`control plane bootstrap ${init.seconds}s (kubeadm init ${timings.kubeadmInitSec}s)`);
+        assert.match(init.output, /kubeadm: images pullable from registry\.gwk\.test:5000/, init.output.slice(-3000));
+        assert.ok(initLine, init.output.slice(-3000));
+        assert.doesNotMatch(init.output, /[a-z0-9]{6}\.[a-z0-9]{16}/, "kubeadm printed a bootstrap token");
+
+        // 7. kubectl through the VIP with the program's kubeconfig.
+        const kubeconfig = path.join(work, "kubeconfig");
+        fs.writeFileSync(kubeconfig, renderKubeconfig({ clusterName: stack.name, server: `https://${stack.network.vip}:6443`, caCertPem: secrets.caCertPem, user: "groundwork-admin", clientCertPem: secrets.adminCertPem, clientKeyPem: secrets.adminKeyPem }), { mode: 0o600 });
+        // The VIP moves off-line for a lease period while kube-vip restarts on admin.conf after init (and
+        // when its leader changes): like the program's Kubernetes provider, retry what never reached the API.
+        const kubectl = async (args: string[], input?: string) => {
+            const start = Date.now();
+            for (;;) {
+                const r = await segment!.exec(path.join(bin, "kubectl"), ["--kubeconfig", kubeconfig, "--request-timeout=60s", ...args], { input, timeoutSec: 300 });
+                if (r.code === 0) return r.stdout;
+                const unreachable = /no route to host|connection refused|connection reset|connection lost|i\/o timeout|TLS handshake timeout|EOF/.test(r.stderr);
+                if (!unreachable || Date.now() - start > 600_000) throw new Error(`kubectl ${args.join(" ")}: ${r.stderr.trim()}`);
+                timings.vipRetries = Number(timings.vipRetries ?? 0) + 1;
+                await new Promise((res) => setTimeout(res, 5000));
+            }
+        };
+        const readyz = await segment.exec("curl", ["-sS", "--max-time", "20", "--cacert", path.join(work, "ca.crt"), `https://${stack.network.vip}:6443/readyz`]);
+        assert.strictEqual(readyz.stdout.trim(), "ok", readyz.stderr);
+        // kube-vip restarts on admin.conf right after init and the VIP is gone for up to a lease: wait
+        // until it has answered 6 times in a row, 10 s apart, before the first write through it.
+        for (let streak = 0, start = Date.now(); streak < 6; ) {
+            const r = await segment.exec("curl", ["-sS", "--max-time", "10", "--cacert", path.join(work, "ca.crt"), `https://${stack.network.vip}:6443/readyz`]);
+            streak = r.stdout.trim() === "ok" ? streak + 1 : 0;
+            if (Date.now() - start > 900_000) throw new Error(`the VIP ${stack.network.vip} did not answer steadily within 900 s: ${r.stderr.trim()}`);
+            await new Promise((res) => setTimeout(res, 10_000));
+        }
+        timings.vipSteadySec = since();
+
+        // flannel, as the program applies its rendered objects.
+        const flannelFile = path.join(out, "flannel.yaml");
+        assert.ok(fs.existsSync(flannelFile), `render wrote no ${flannelFile}`);
+        await kubectl(["apply", "-f", "-"], fs.readFileSync(flannelFile, "utf8"));
+
+        // 8. The worker: its join registered on the first control plane, its material delivered, its bootstrap.
+        const workerMaterial = renderJoinMaterial({ token: token() });
+        const registered = await sshOk(cpGuest, registerJoinScript(worker.name, PATHS.clusterConfig), { input: workerMaterial });
+        assert.match(registered, new RegExp(`join of ${worker.name} registered on ${cp.name}`));
+        await sshOk(workerGuest, RECEIVE_JOIN_MATERIAL, { input: workerMaterial });
+        const join = await runBootstrap(workerGuest, script(worker));
+        timings.workerBootstrapSec = join.seconds;
+        assert.match(join.output, /kubeadm: joined in \d+s/, join.output.slice(-3000));
+
+        // 9. Both nodes Ready, CoreDNS available.
+        const waitFor = async (what: string, check: () => Promise<boolean>, timeoutSec = 1800) => {
+            const start = Date.now();
+            while (!(await check())) {
+                if (Date.now() - start > timeoutSec * 1000) throw new Error(`${what}: not after ${timeoutSec}s`);
+                await new Promise((r) => setTimeout(r, 10_000));
+            }
+            return (Date.now() - start) / 1000;
+        };
+        await waitFor("both nodes Ready", async () => {
+            const nodes = JSON.parse(await kubectl(["get", "nodes", "-o", "json"])).items as { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[];
+            return nodes.length === 2 && nodes.every((n) => n.status.conditions.some((c) => c.type === "Ready" && c.status === "True"));
+        });
+        timings.nodesReadySec = since();
+        await waitFor("CoreDNS available", async () => {
+            const d = JSON.parse(await kubectl(["-n", "kube-system", "get", "deployment", "coredns", "-o", "json"]));
+            return (d.status.availableReplicas ?? 0) >= 1;
+        });
+        timings.corednsReadySec = since();
+        note(`nodes Ready at +${timings.nodesReadySec}s, CoreDNS at +${timings.corednsReadySec}s`);
+        const nodeList = await kubectl(["get", "nodes", "-o", "wide"]);
+        note(nodeList);
+        assert.match(nodeList, new RegExp(`${cp.name}\\s+Ready\\s+control-plane.*${cp.address.replace(/\./g, "\\.")}`));
+        assert.match(nodeList, new RegExp(`${worker.name}\\s+Ready.*${worker.address.replace(/\./g, "\\.")}`));
+
+        // 10. A Deployment whose image exists only in the registry, on the worker; a client on the control plane reaches it by Service name.
+        const tiny = path.join(work, "tiny.tar");
+        execFileSync(path.join(REPO, "tools/guest/tiny-image.sh"), [tiny, "groundwork/tiny:1.0"], { stdio: ["ignore", "ignore", "pipe"] });
+        // Where the nodes' mirror configuration looks for docker.io/groundwork/tiny in the registry.
+        const endpoint = registryEndpoint(registryConfig.parse(stack.registry), [], tls.caPem)!;
+        const inRegistry = imageThroughRegistry(TINY, endpoint)!.slice(endpoint.authority.length + 1);
+        await pushOciTarball(tiny, inRegistry.split(":")[0], "1.0", { host: regHost, connectAddress: "127.0.0.1", connectPort: regPort, port: 5000, caPem: tls.caPem, username: DEFAULT_REGISTRY_USER, password });
+        const objects = [
+            { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "default" }, spec: { replicas: 1, selector: { matchLabels: { app: "web" } }, template: { metadata: { labels: { app: "web" } }, spec: { nodeSelector: { "kubernetes.io/hostname": worker.name }, containers: [{ name: "web", image: TINY, imagePullPolicy: "Always", command: ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/"], ports: [{ containerPort: 8080 }] }] } } } },
+            { apiVersion: "v1", kind: "Service", metadata: { name: "web", namespace: "default" }, spec: { selector: { app: "web" }, ports: [{ port: 8080, targetPort: 8080 }] } },
+        ];
+        await kubectl(["apply", "-f", "-"], objects.map((o) => JSON.stringify(o)).join("\n"));
+        const podWait = await waitFor("the web pod running", async () => {
+            const pods = JSON.parse(await kubectl(["get", "pods", "-l", "app=web", "-o", "json"])).items as { status: { phase: string }; spec: { nodeName?: string } }[];
+            return pods.some((p) => p.status.phase === "Running" && p.spec.nodeName === worker.name);
+        });
+        timings.podRunningSec = podWait;
+        const webPod = JSON.parse(await kubectl(["get", "pods", "-l", "app=web", "-o", "json"])).items[0].metadata.name as string;
+        const pulled = await kubectl(["get", "events", "--field-selector", `involvedObject.name=${webPod}`, "-o", "json"]);
+        assert.match(pulled, /Successfully pulled image \\"docker\.io\/groundwork\/tiny:1\.0\\"/, pulled.slice(-2000));
+        const client = { apiVersion: "v1", kind: "Pod", metadata: { name: "client", namespace: "default" }, spec: { nodeSelector: { "kubernetes.io/hostname": cp.name }, tolerations: [{ operator: "Exists" }], restartPolicy: "Never", containers: [{ name: "client", image: TINY, command: ["/bin/busybox", "wget", "-qO-", "http://web.default.svc.cluster.local:8080/etc/hostname"] }] } };
+        await kubectl(["apply", "-f", "-"], JSON.stringify(client));
+        await waitFor("the client pod finished", async () => ["Succeeded", "Failed"].includes(JSON.parse(await kubectl(["get", "pod", "client", "-o", "json"])).status.phase), 900);
+        const answer = await kubectl(["logs", "client"]);
+        assert.strictEqual(answer.trim(), webPod, `the client on ${cp.name} got "${answer.trim()}" from web.default.svc.cluster.local`);
+
+        // 11. A second run of every bootstrap changes nothing.
+        for (const [g, m] of [[regGuest, reg], [cpGuest, cp], [workerGuest, worker]] as const) {
+            const again = await runBootstrap(g, script(m));
+            const changes = /done: (\d+) change/.exec(again.output);
+            timings[`rerun-${m.role}`] = changes ? Number(changes[1]) : "?";
+            assert.ok(changes && changes[1] === "0", `${m.name}: second run changed something:\n${again.output.slice(-1500)}`);
+        }
+    });
+});
