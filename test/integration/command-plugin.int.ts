@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { freePort } from "../support/net";
 import { REPO, Run, sh } from "../support/sh";
 
 const STACK = "cmdtest";
@@ -15,16 +16,6 @@ const TOKEN = "tok-7f3a9c21e5d84b06"; // the secret the program passes on stdin
 
 
 
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.once("error", reject);
-        srv.listen(0, "127.0.0.1", () => {
-            const port = (srv.address() as net.AddressInfo).port;
-            srv.close(() => resolve(port));
-        });
-    });
-}
 
 async function waitForPort(port: number, child: ChildProcess, seconds: number): Promise<void> {
     const deadline = Date.now() + seconds * 1000;

@@ -22,6 +22,7 @@ import * as net from "net";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { freePort } from "./net";
 
 const TOOLS = path.resolve(__dirname, "../../tools/guest");
 
@@ -335,7 +336,7 @@ export async function l2Segment(name: string, taps: number, probe: string): Prom
     probeAddress: vars.L2_PROBE,
     exec: (cmd, args, opts = {}) => run("ip", ["netns", "exec", vars.L2_NAMESPACE, cmd, ...args], opts),
     async forward(address, port) {
-      const local = await freeLoopbackPort();
+      const local = await freePort();
       const child = spawn("socat", [`TCP-LISTEN:${local},bind=127.0.0.1,fork,reuseaddr`, `EXEC:ip netns exec ${vars.L2_NAMESPACE} socat STDIO TCP\\:${address}\\:${port}`], { stdio: "ignore" });
       forwards.push(child);
       if (child.pid !== undefined) live.set(child.pid, "socat");
@@ -352,15 +353,4 @@ export async function l2Segment(name: string, taps: number, probe: string): Prom
       await tool("l2.sh", ["down", name], 60);
     },
   };
-}
-
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
