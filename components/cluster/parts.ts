@@ -28,6 +28,10 @@ export const JOIN_WAIT_SECONDS = 3600;
 
 /** Seconds a control plane waits for its image repository to serve kubeadm's images (a registry being seeded). */
 export const IMAGES_WAIT_SECONDS = 3600;
+/** Answers in a row (2 s apart) through the VIP that count as kube-vip holding it again. */
+export const VIP_STEADY_ANSWERS = 3;
+/** How long the VIP may stay away after kube-vip's kubeconfig changes, beyond one leader lease. */
+export const VIP_WAIT_SECONDS = 300;
 
 /** The control plane that runs `kubeadm init`: the lowest ordinal of the control-plane group. */
 export function firstControlPlane(specs: MachineSpec[]): MachineSpec | undefined {
@@ -126,6 +130,7 @@ export function kubeadmPart(s: ClusterSettings, node: MachineSpec, firstControlP
     ];
     if (vip) {
         lines.push(
+            "kube_vip_changed=0",
             "install_kube_vip() {",
             "  local iface",
             `  iface="$(ip -o -4 addr show | awk -v a=${shq(node.address)} '{ split($4, p, "/"); if (p[1] == a) { print $2; exit } }')"`,
@@ -140,11 +145,27 @@ export function kubeadmPart(s: ClusterSettings, node: MachineSpec, firstControlP
             "  else",
             "    install -m 0600 /etc/kubernetes/kube-vip.yaml.new /etc/kubernetes/manifests/kube-vip.yaml && rm -f /etc/kubernetes/kube-vip.yaml.new",
             '    log "kube-vip: manifest installed (interface $iface, kubeconfig $1)"',
+            "    kube_vip_changed=1",
             "  fi",
+            "}",
+            // A changed manifest restarts kube-vip: the VIP is gone until the new pod takes the
+            // lease. Whatever comes next (the program's Kubernetes provider, joining machines)
+            // talks to the VIP, so the bootstrap ends only once it answers steadily again.
+            "wait_for_vip() {",
+            `  local start=$SECONDS ok=0 limit=${VIP_WAIT_SECONDS + (s.tuning?.kubeVipLeaseSeconds ?? 5)}`,
+            `  while [ $ok -lt ${VIP_STEADY_ANSWERS} ]; do`,
+            "    if api_up; then ok=$((ok + 1)); else ok=0; fi",
+            "    if [ $((SECONDS - start)) -ge $limit ]; then",
+            `      log "kube-vip: the API at $endpoint did not answer ${VIP_STEADY_ANSWERS} times in a row within $((SECONDS - start))s after kube-vip's manifest changed; see kube-vip's log (crictl logs \\$(crictl ps -q --name kube-vip))"`,
+            "      exit 1",
+            "    fi",
+            "    sleep 2",
+            "  done",
+            '  log "kube-vip: the API answers through $endpoint again ($((SECONDS - start))s)"',
             "}",
         );
     }
-    const afterJoin = vip ? ["  install_kube_vip /etc/kubernetes/admin.conf"] : [];
+    const afterJoin = vip ? ["  install_kube_vip /etc/kubernetes/admin.conf", '  if [ "$kube_vip_changed" = 1 ]; then wait_for_vip; fi'] : [];
     lines.push("if [ -f /etc/kubernetes/kubelet.conf ]; then", '  log "kubeadm: $node already belongs to the cluster"', ...afterJoin, "  forget_join_material");
     if (init) {
         lines.push(

@@ -20,12 +20,14 @@ const CA = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
  */
 const made: string[] = [];
 
-function runPart(script: string, apiUp: boolean, material: string): { stdout: string; rec: string } {
+function runPart(script: string, apiUp: boolean | ((rec: string) => string), material: string, address = "10.20.0.11"): { stdout: string; rec: string } {
     const dir = mkdtempSync(join(tmpdir(), "gw-join-run-"));
     made.push(dir);
     const rec = join(dir, "rec");
     execFileSync("mkdir", ["-p", join(dir, "bin"), rec]);
-    writeFileSync(join(dir, "bin", "curl"), `#!/bin/sh\nexit ${apiUp ? 0 : 7}\n`, { mode: 0o755 });
+    writeFileSync(join(dir, "bin", "curl"), typeof apiUp === "function" ? apiUp(rec) : `#!/bin/sh\nexit ${apiUp ? 0 : 7}\n`, { mode: 0o755 });
+    // `ip -o -4 addr show` as iproute2 prints it, with the node's address on eth1.
+    writeFileSync(join(dir, "bin", "ip"), `#!/bin/sh\necho "1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever"\necho "3: eth1    inet ${address}/24 brd 10.20.0.255 scope global eth1\\       valid_lft forever preferred_lft forever"\n`, { mode: 0o755 });
     writeFileSync(
         join(dir, "bin", "kubeadm"),
         `#!/bin/bash\necho "$*" > ${rec}/args\ncfg=$(sed -n 's/.*--config \\([^ ]*\\).*/\\1/p' <<<"$*")\ncp "$cfg" ${rec}/config\nstat -c %a "$cfg" > ${rec}/config-mode\nif [ -f /etc/kubernetes/pki/ca.key ]; then cp /etc/kubernetes/pki/ca.key ${rec}/ca.key; stat -c %a /etc/kubernetes/pki/ca.key > ${rec}/ca-key-mode; fi\necho "kubeadm stand-in done"\n`,
@@ -85,4 +87,26 @@ describe("join material on the machine (bash, for real)", () => {
             for (const s of [TOKEN, KEY]) assert.ok(!stdout.includes(s), `the bootstrap printed ${s}`);
         });
     }
+
+    describe("kube-vip's restart after init", () => {
+        const vipSpec = parse(rawPlatform("baremetal", 1, 1));
+        const vipSettings = clusterSettings({ config: vipSpec.config.cluster, clusterName: "gw", vip: vipSpec.ipPlan.vip, backends: ["baremetal"] });
+        const [cp] = vipSpec.machines;
+
+        it("the first control plane swaps kube-vip to admin.conf and ends only when the VIP answers 3 times in a row", function () {
+            this.timeout(60000);
+            assert.ok(vipSettings.kubeVip, "the fixture's default endpoint is kube-vip");
+            // curl: 1st call is the "is there an API?" check before init (no); the 2nd and 3rd fall in
+            // the gap while the new kube-vip pod takes the lease; every later one answers.
+            const curl = (rec: string) => `#!/bin/sh\nn=$(($(cat ${rec}/curl-calls 2>/dev/null || echo 0) + 1))\necho $n > ${rec}/curl-calls\n[ $n -ge 4 ]\n`;
+            const { stdout, rec } = runPart(renderPartsScript(cp.name, [kubeadmPart(vipSettings, cp, cp.name, trust)]), curl, renderJoinMaterial({ token: TOKEN, certificateKey: KEY, caKeyPem: CA_KEY }), cp.address);
+            const vip = vipSettings.endpoint.host;
+            assert.match(stdout, /kube-vip: manifest installed \(interface eth1, kubeconfig \/etc\/kubernetes\/super-admin\.conf\)/);
+            assert.match(stdout, /kube-vip: manifest installed \(interface eth1, kubeconfig \/etc\/kubernetes\/admin\.conf\)/);
+            assert.match(stdout, new RegExp(`kube-vip: the API answers through https://${vip.replace(/\./g, "\\.")}:6443 again \\(\\d+s\\)`));
+            // 1 before init + 2 failures in the gap + 3 answers in a row.
+            assert.strictEqual(readFileSync(join(rec, "curl-calls"), "utf8").trim(), "6");
+            assert.ok(stdout.indexOf("answers through") < stdout.indexOf("control plane initialised"), "the VIP wait comes before the bootstrap reports the control plane done");
+        });
+    });
 });
