@@ -100,6 +100,8 @@ export function registryHosts(config: EngineConfig): RegistryHostConfig[] {
     return [...byHost.values()].sort((a, b) => a.host.localeCompare(b.host));
 }
 
+const EMPTY_HOST_TREE_NOTE = "# no other endpoints: an empty host tree (containerd 1.6/1.7 ignore a hosts.toml without one)";
+
 /**
  * `/etc/containerd/certs.d/<host>/hosts.toml`: the mirrors first (pull and resolve only), then
  * the upstream server. An endpoint with a path (Harbor's `/v2/<project>`) is used as written
@@ -114,7 +116,11 @@ export function renderHostsToml(entry: RegistryHostConfig, caPaths: string[] = [
     const ca = caPaths.length === 0 ? undefined : caPaths.length === 1 ? toml(caPaths[0]) : `[${caPaths.map(toml).join(", ")}]`;
     if (noUpstream && !entry.insecure && entry.endpoints.length > 0) {
         const last = entry.endpoints[entry.endpoints.length - 1];
-        return [HEADER, ...endpointLines(last, ca, ""), ...entry.endpoints.slice(0, -1).flatMap((ep) => ["", `[host.${toml(ep)}]`, ...endpointLines(ep, ca, "  ")])].join("\n") + "\n";
+        const others = entry.endpoints.slice(0, -1).flatMap((ep) => ["", `[host.${toml(ep)}]`, ...endpointLines(ep, ca, "  ")]);
+        // containerd 1.6 and 1.7 refuse a hosts.toml with no host tree ("invalid `host` tree",
+        // containerd#10027) and then fall back to the upstream: an empty one keeps the root server.
+        const tree = others.length === 0 ? ["", EMPTY_HOST_TREE_NOTE, "[host]"] : others;
+        return [HEADER, ...endpointLines(last, ca, ""), ...tree].join("\n") + "\n";
     }
     const server = upstreamServer(entry.host, entry.insecure);
     const lines = [HEADER, `server = ${toml(server)}`];
