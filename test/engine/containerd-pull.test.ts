@@ -21,6 +21,7 @@ import { parsePlatform, SECRET_KEYS, SecretName } from "../../components/platfor
 import { nodeEngine } from "../../components/platform/wiring";
 import { ensureDebianContainerd } from "../support/debian-containerd";
 import { k8sBinary } from "../support/kubernetes";
+import { bcrypt, makeCa, serverCert, TestCa } from "../support/pki";
 
 const REPO = path.resolve(__dirname, "../..");
 const TRUST_DIR = "/usr/local/share/ca-certificates/groundwork/";
@@ -55,14 +56,14 @@ describe("engine: Debian's containerd pulls through the configuration we render 
     let tiny: string;
     let binDir: string;
     let version: string;
+    let ca: TestCa;
 
     before(() => {
         ({ binDir, version } = ensureDebianContainerd());
         work = fs.mkdtempSync(path.join(os.tmpdir(), "gw-containerd-pull-"));
         tiny = path.join(work, "tiny.tar");
         execFileSync(path.join(REPO, "tools/guest/tiny-image.sh"), [tiny, "groundwork/tiny:1.0"], { stdio: ["ignore", "ignore", "pipe"] });
-        const o = (...args: string[]) => execFileSync("openssl", args, { cwd: work, stdio: ["ignore", "ignore", "pipe"] });
-        o("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=containerd pull test CA");
+        ca = makeCa(work, "containerd pull test CA");
     });
     after(() => {
         if (work) fs.rmSync(work, { recursive: true, force: true });
@@ -73,14 +74,10 @@ describe("engine: Debian's containerd pulls through the configuration we render 
         it(`${c.stack}: crictl pull docker.io/groundwork/tiny:1.0 is served by ${authority}/v2/${c.repository}, never the upstream`, () => {
             const d = path.join(work, c.stack);
             fs.mkdirSync(path.join(d, "certs"), { recursive: true });
-            const o = (...args: string[]) => execFileSync("openssl", args, { cwd: d, stdio: ["ignore", "ignore", "pipe"] });
-            o("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", `/CN=${c.host}`);
-            fs.writeFileSync(path.join(d, "ext.cnf"), `subjectAltName=DNS:${c.host}\nextendedKeyUsage=serverAuth\n`);
-            o("x509", "-req", "-in", "server.csr", "-CA", "../ca.crt", "-CAkey", "../ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "ext.cnf");
-            const caPem = fs.readFileSync(path.join(work, "ca.crt"), "utf8");
+            serverCert(d, ca, c.host);
+            const caPem = ca.pem;
             fs.writeFileSync(path.join(d, "certs", "ca.crt"), caPem); // skopeo's --dest-cert-dir
-            const hash = execFileSync("/usr/bin/python3", ["-W", "ignore", "-c", "import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))", PASSWORD]).toString().trim();
-            fs.writeFileSync(path.join(d, "htpasswd"), `groundwork:${hash}\n`);
+            fs.writeFileSync(path.join(d, "htpasswd"), `groundwork:${bcrypt(PASSWORD, 16)}\n`);
             fs.writeFileSync(
                 path.join(d, "registry.yml"),
                 [

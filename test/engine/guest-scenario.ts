@@ -10,6 +10,7 @@ import * as path from "path";
 import { BootstrapIdentity, renderBootstrapScript, renderUserData } from "../../components/engine/bootstrap";
 import { EngineConfig, engineConfig } from "../../components/engine/config";
 import { engineParts } from "../../components/engine/engines";
+import { makeCa } from "../support/pki";
 import { bootGuest, CloudInitResult, Guest, MIRROR_GUEST_URL, Mirror, startMirror } from "../support/guest";
 
 /** Registry host the rendered hosts.toml is for, and its (unreachable) mirror endpoint. */
@@ -19,10 +20,7 @@ export const ENGINE_PACKAGES = ["containerd", "runc"];
 
 /** A throw-away CA made with openssl in dir; returns its PEM. */
 export function throwAwayCa(dir: string): string {
-    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", path.join(dir, "ca.key"), "-out", path.join(dir, "ca.crt"), "-days", "2", "-subj", "/CN=groundwork engine test CA"], {
-        stdio: ["ignore", "ignore", "pipe"],
-    });
-    return fs.readFileSync(path.join(dir, "ca.crt"), "utf8");
+    return makeCa(dir, "groundwork engine test CA").pem;
 }
 
 /** The engine config under test: the air-gap path (mirror package source), one registry mirror, the CA. */
@@ -78,9 +76,4 @@ export async function bootEngineGuest(name: string, mirror: Mirror, caPem: strin
     }
 }
 
-/** Runs a command in the guest and returns stdout; rejects with its stderr on a non-zero exit. */
-export async function sshOk(guest: Guest, command: string, input?: string): Promise<string> {
-    const r = await guest.ssh(command, { input });
-    if (r.code !== 0) throw new Error(`guest ${guest.name}: \`${command}\` exited ${r.code}: ${(r.stderr || r.stdout).trim().split("\n").slice(-6).join("\n")}`);
-    return r.stdout;
-}
+export { sshOk } from "../support/guest";

@@ -112,7 +112,7 @@ describe("engine layer in a real Debian 12 guest (air-gapped install from the ho
         const body = caPem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, "");
         const bundle = (await sshOk(g, "cat /etc/ssl/certs/ca-certificates.crt")).replace(/\s+/g, "");
         assert.ok(bundle.includes(body), "CA is in /etc/ssl/certs/ca-certificates.crt");
-        assert.match(await sshOk(g, "cat > /tmp/ca.pem && openssl verify /tmp/ca.pem", caPem), /^\/tmp\/ca\.pem: OK$/m);
+        assert.match(await sshOk(g, "cat > /tmp/ca.pem && openssl verify /tmp/ca.pem", { input: caPem }), /^\/tmp\/ca\.pem: OK$/m);
         assert.strictEqual((await sshOk(g, "sudo sysctl -n net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables")).trim(), "1\n1");
         assert.match(await sshOk(g, "cat /proc/modules"), /^br_netfilter /m);
         assert.strictEqual((await sshOk(g, "sudo swapon --noheadings --show=NAME")).trim(), "");
@@ -123,7 +123,7 @@ describe("engine layer in a real Debian 12 guest (air-gapped install from the ho
 
     it("changes nothing when the bootstrap runs again: as cloud-init wrote it, and over SSH like bare metal", async () => {
         const g = boot!.guest;
-        const before = await sshOk(g, "sudo bash -s", STATE);
+        const before = await sshOk(g, "sudo bash -s", { input: STATE });
         const again = await g.ssh(`sudo ${BOOTSTRAP_PATH}`);
         assert.strictEqual(again.code, 0, again.stderr);
         assert.match(again.stdout, /bootstrap of gw-engine done: 0 change\(s\)/);
@@ -131,7 +131,7 @@ describe("engine layer in a real Debian 12 guest (air-gapped install from the ho
         const overSsh = await g.ssh(RUN_AS_ROOT, { input: boot!.script });
         assert.strictEqual(overSsh.code, 0, overSsh.stderr);
         assert.match(overSsh.stdout, /bootstrap of gw-engine done: 0 change\(s\)/);
-        const after = await sshOk(g, "sudo bash -s", STATE);
+        const after = await sshOk(g, "sudo bash -s", { input: STATE });
         assert.strictEqual(after, before);
     });
 });

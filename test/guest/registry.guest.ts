@@ -22,7 +22,8 @@ import { engineParts } from "../../components/engine/engines";
 import { registryConfig } from "../../components/registry/config";
 import { clusterRegistryWiring, engineWithRegistry, registryEndpoint } from "../../components/registry/endpoint";
 import { STANDALONE_REGISTRY_PACKAGES, standaloneRegistryParts } from "../../components/registry/render-standalone";
-import { bootGuest, ensureBaseImage, Guest, MIRROR_GUEST_URL, Mirror, startMirror } from "../support/guest";
+import { bootGuest, ensureBaseImage, Guest, MIRROR_GUEST_URL, Mirror, sshOk, startMirror } from "../support/guest";
+import { bcrypt, makeCa, serverCert } from "../support/pki";
 import { anonymousStatus, checkRegistry, pushOciTarball, PushTarget } from "../registry/oci-push";
 
 const REGISTRY_HOST = "registry.groundwork.test";
@@ -33,23 +34,6 @@ const REPO = path.resolve(__dirname, "../..");
 const t0 = Date.now();
 const since = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
 const note = (msg: string) => process.stderr.write(`[registry.guest +${since()}] ${msg}\n`);
-
-/** A CA and a server certificate for REGISTRY_HOST, made with openssl (ECDSA P-256 like the component's). */
-function makeTls(dir: string): { caPem: string; certPem: string; keyPem: string } {
-    const o = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
-    o("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=groundwork test registry CA");
-    o("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", `/CN=${REGISTRY_HOST}`);
-    fs.writeFileSync(path.join(dir, "ext.cnf"), `subjectAltName=DNS:${REGISTRY_HOST}\nextendedKeyUsage=serverAuth\n`);
-    o("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "ext.cnf");
-    const r = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
-    return { caPem: r("ca.crt"), certPem: r("server.crt"), keyPem: r("server.key") };
-}
-
-/** bcrypt through the host's libxcrypt (Debian's python3 crypt module); no extra package needed. */
-function bcrypt(password: string): string {
-    const code = "import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1024)))";
-    return execFileSync("/usr/bin/python3", ["-W", "ignore", "-c", code, password]).toString().trim();
-}
 
 function freePort(): number {
     return Number(execFileSync("python3", ["-c", 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])']).toString());
@@ -80,12 +64,6 @@ function stopChild(child: ChildProcess | undefined): void {
     if (child?.pid !== undefined && child.exitCode === null) child.kill("SIGTERM");
 }
 
-async function sshOk(guest: Guest, command: string, timeoutSec = 600): Promise<string> {
-    const r = await guest.ssh(command, { timeoutSec });
-    if (r.code !== 0) throw new Error(`${guest.name}: \`${command}\` exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(-800)}`);
-    return r.stdout;
-}
-
 describe("standalone registry in real guests", function () {
     this.timeout(90 * 60 * 1000);
     const timings: Record<string, number | string> = {};
@@ -110,7 +88,9 @@ describe("standalone registry in real guests", function () {
         mirror = await startMirror([...Object.keys(STANDALONE_REGISTRY_PACKAGES), ...Object.keys(DEFAULT_ENGINE_PACKAGES.containerd)]);
         note(`mirror on 127.0.0.1:${mirror.port}: ${mirror.packageCount} packages, ${mirror.sizeMiB} MiB`);
 
-        const tlsFiles = makeTls(work);
+        const ca = makeCa(work, "groundwork test registry CA");
+        const server = serverCert(work, ca, REGISTRY_HOST);
+        const tlsFiles = { caPem: ca.pem, certPem: server.certPem, keyPem: server.keyPem };
         const password = crypto.randomBytes(18).toString("base64url");
         const engine = engineConfig.parse({ packageSource: { kind: "mirror", url: MIRROR_GUEST_URL, trusted: true } });
         const endpoint = registryEndpoint(registryConfig.parse({ mode: "standalone", hostname: REGISTRY_HOST }), [], tlsFiles.caPem)!;

@@ -11,6 +11,8 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { CliResult, runCli as runCliPlain } from "../support/cli";
+import { freePort } from "../support/net";
+import { bcrypt, makeCa, serverCert } from "../support/pki";
 
 /** The CLI in-process with the registry password variable set as given (and unset otherwise). */
 async function runCli(argv: string[], env: Record<string, string> = {}): Promise<CliResult> {
@@ -27,15 +29,6 @@ async function runCli(argv: string[], env: Record<string, string> = {}): Promise
 
 const HOST = "registry.cdc.customer.example"; // the customer-dc stack's registry.hostname
 const sha = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
-
-function freePort(): Promise<number> {
-    return new Promise((resolve) => {
-        const s = net.createServer().listen(0, "127.0.0.1", () => {
-            const port = (s.address() as net.AddressInfo).port;
-            s.close(() => resolve(port));
-        });
-    });
-}
 
 /** An OCI layout holding one small image per name: a shared layer, a config naming the image. */
 function writeLayout(dir: string, names: string[], salt = ""): Record<string, string> {
@@ -89,13 +82,10 @@ describe("registry: groundwork seed into a real registry on loopback", function 
 
     before(async () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "gw-seed-test-"));
-        const o = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
-        o("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=seed test CA");
-        o("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", `/CN=${HOST}`);
-        fs.writeFileSync(path.join(dir, "ext.cnf"), `subjectAltName=DNS:${HOST}\nextendedKeyUsage=serverAuth\n`);
-        o("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "ext.cnf");
-        caFile = path.join(dir, "ca.crt");
-        const hash = execFileSync("/usr/bin/python3", ["-W", "ignore", "-c", "import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))", password]).toString().trim();
+        const ca = makeCa(dir, "seed test CA");
+        serverCert(dir, ca, HOST);
+        caFile = ca.certFile;
+        const hash = bcrypt(password, 16);
         fs.writeFileSync(path.join(dir, "htpasswd"), `groundwork:${hash}\n`);
         port = await freePort();
         fs.writeFileSync(

@@ -354,3 +354,13 @@ export async function l2Segment(name: string, taps: number, probe: string): Prom
     },
   };
 }
+
+/**
+ * Runs a command in the guest; its stdout (with `withStderr`, stdout then stderr). A non-zero exit
+ * rejects with the command's start and the last lines of what it printed.
+ */
+export async function sshOk(guest: Guest, command: string, opts: { input?: string | Buffer; timeoutSec?: number; withStderr?: boolean } = {}): Promise<string> {
+  const r = await guest.ssh(command, { input: opts.input, timeoutSec: opts.timeoutSec });
+  if (r.code !== 0) throw new Error(`guest ${guest.name}: \`${command.slice(0, 160)}\` exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(-2000)}`);
+  return opts.withStderr ? r.stdout + r.stderr : r.stdout;
+}

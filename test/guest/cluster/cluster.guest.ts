@@ -29,7 +29,8 @@ import { registryConfig } from "../../../components/registry/config";
 import { imageThroughRegistry, registryEndpoint } from "../../../components/registry/endpoint";
 import { DEFAULT_REGISTRY_USER, STANDALONE_REGISTRY_PACKAGES } from "../../../components/registry/render-standalone";
 import { ensureKubernetesBinaries, ensureKubernetesRepository } from "../../support/cluster-artifacts";
-import { bootGuest, ensureBaseImage, Guest, l2Segment, L2Segment, Mirror, startMirror } from "../../support/guest";
+import { bootGuest, ensureBaseImage, Guest, l2Segment, L2Segment, Mirror, sshOk, startMirror } from "../../support/guest";
+import { bcrypt, makeCa, openssl, serverCert } from "../../support/pki";
 import { ensureClusterImages } from "../../../tools/images/cluster-images";
 import { pushOciTarball } from "../../registry/oci-push";
 
@@ -46,11 +47,6 @@ interface PlanMachine {
     name: string;
     role: string;
     address: string;
-}
-
-/** openssl, in `dir`. */
-function openssl(dir: string, ...args: string[]): void {
-    execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
 }
 
 /** What ClusterSecrets makes with @pulumi/tls: an RSA CA "kubernetes", and an admin client certificate in system:masters. */
@@ -70,18 +66,9 @@ function clusterSecrets(dir: string) {
 
 /** The standalone registry's TLS as the program makes it: a CA, and a server certificate for its name and address. */
 function registryTls(dir: string, host: string, address: string) {
-    openssl(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "reg-ca.key", "-out", "reg-ca.crt", "-days", "2", "-subj", "/CN=groundwork registry CA");
-    openssl(dir, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "reg.key", "-out", "reg.csr", "-subj", `/CN=${host}`);
-    fs.writeFileSync(path.join(dir, "reg.ext"), `subjectAltName=DNS:${host},IP:${address}\nextendedKeyUsage=serverAuth\n`);
-    openssl(dir, "x509", "-req", "-in", "reg.csr", "-CA", "reg-ca.crt", "-CAkey", "reg-ca.key", "-CAcreateserial", "-out", "reg.crt", "-days", "2", "-extfile", "reg.ext");
-    const r = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
-    return { caPem: r("reg-ca.crt"), certPem: r("reg.crt"), keyPem: r("reg.key"), caFile: path.join(dir, "reg-ca.crt") };
-}
-
-/** bcrypt through the host's libxcrypt (python3's crypt module), as random.RandomPassword.bcryptHash gives it. */
-function bcrypt(password: string): string {
-    const code = "import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1024)))";
-    return execFileSync("/usr/bin/python3", ["-W", "ignore", "-c", code, password]).toString().trim();
+    const ca = makeCa(dir, "groundwork registry CA", "reg-ca");
+    const server = serverCert(dir, ca, host, [address], "reg");
+    return { caPem: ca.pem, certPem: server.certPem, keyPem: server.keyPem, caFile: ca.certFile };
 }
 
 /** A kubeadm bootstrap token in [a-z0-9]{6}.[a-z0-9]{16}. */
@@ -105,16 +92,10 @@ function networkConfig(address: string, prefix: number, gateway: string, dns: st
     ].join("\n");
 }
 
-async function sshOk(guest: Guest, command: string, opts: { input?: string; timeoutSec?: number } = {}): Promise<string> {
-    const r = await guest.ssh(command, { timeoutSec: opts.timeoutSec ?? 600, input: opts.input });
-    if (r.code !== 0) throw new Error(`${guest.name}: \`${command.slice(0, 120)}\` exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(-2000)}`);
-    return r.stdout + r.stderr;
-}
-
 /** Runs the rendered bare-metal bootstrap as the program does (RUN_AS_ROOT, script on stdin); returns its output and seconds. */
 async function runBootstrap(guest: Guest, script: string, timeoutSec = 3600): Promise<{ output: string; seconds: number }> {
     const start = Date.now();
-    const output = await sshOk(guest, RUN_AS_ROOT, { input: script, timeoutSec });
+    const output = await sshOk(guest, RUN_AS_ROOT, { input: script, timeoutSec, withStderr: true });
     return { output, seconds: (Date.now() - start) / 1000 };
 }
 
@@ -226,7 +207,7 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
         // 6. The control plane: join material over SSH, then its bootstrap (kubeadm init once the images are pullable).
         async function runBootstrapAfterMaterial(): Promise<{ output: string; seconds: number }> {
             const material = renderJoinMaterial({ token: token(), certificateKey: crypto.randomBytes(32).toString("hex"), caKeyPem: secrets.caKeyPem });
-            await sshOk(cpGuest, RECEIVE_JOIN_MATERIAL, { input: material });
+            await sshOk(cpGuest, RECEIVE_JOIN_MATERIAL, { input: material, withStderr: true });
             return runBootstrap(cpGuest, script(cp));
         }
         const init = await cpInit;
@@ -267,9 +248,9 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
 
         // 8. The worker: its join registered on the first control plane, its material delivered, its bootstrap.
         const workerMaterial = renderJoinMaterial({ token: token() });
-        const registered = await sshOk(cpGuest, registerJoinScript(worker.name, PATHS.clusterConfig), { input: workerMaterial });
+        const registered = await sshOk(cpGuest, registerJoinScript(worker.name, PATHS.clusterConfig), { input: workerMaterial, withStderr: true });
         assert.match(registered, new RegExp(`join of ${worker.name} registered on ${cp.name}`));
-        await sshOk(workerGuest, RECEIVE_JOIN_MATERIAL, { input: workerMaterial });
+        await sshOk(workerGuest, RECEIVE_JOIN_MATERIAL, { input: workerMaterial, withStderr: true });
         const join = await workerRun;
         timings.workerBootstrapSec = join.seconds;
         assert.match(join.output, /kubeadm: joined in \d+s/, join.output.slice(-3000));
