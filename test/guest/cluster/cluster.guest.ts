@@ -165,6 +165,7 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
         // 4. The segment and three guests at their planned addresses.
         segment = await l2Segment(SEGMENT, 3, `${stack.network.gateway}/${prefix}`);
         t = Date.now();
+        timings.bootAtSec = since(); // the bench's zero: boot → nodes Ready = nodesReadySec − bootAtSec
         const sizes: Record<string, { memoryMiB: number; cpus: number }> = { [reg.name]: { memoryMiB: 1024, cpus: 1 }, [cp.name]: { memoryMiB: 3072, cpus: 2 }, [worker.name]: { memoryMiB: 2048, cpus: 2 } };
         const booted = await Promise.all(
             [reg, cp, worker].map((m, i) =>
