@@ -23,7 +23,12 @@ export function registryProblems(registry: RegistryConfig, engine: EngineConfig,
     }
     if (registry.airGapped) {
         const why = "when registry.airGapped is true";
-        if (registry.mode === "none") fail("registry.mode", `must be standalone or harbor ${why} (air-gapped nodes pull every image from the platform registry)`);
+        if (registry.mode === "none") fail("registry.mode", `must be standalone ${why} (air-gapped nodes pull every image from the platform registry)`);
+        // Harbor is a chart on this very cluster: it cannot serve kubeadm's, the CNI's or its own
+        // images before the cluster exists, and with no upstream fallback nothing else can.
+        if (registry.mode === "harbor") {
+            fail("registry.mode", `must be standalone ${why}: Harbor (mode harbor) runs on this cluster, so it cannot serve the images the cluster needs to come up (kubeadm's, the CNI's, Harbor's own); use a registry machine (mode standalone) seeded with groundwork seed, or set registry.airGapped to false so nodes fall back to the upstream registries (through engine.proxy)`);
+        }
         if (engine.packageSource.kind !== "mirror") fail("engine.packageSource.kind", `must be mirror ${why} (the distribution's apt sources are on the internet)`);
         if (cluster !== undefined && cluster.config.packageSource.kind !== "mirror") fail("cluster.packageSource.kind", `must be mirror ${why} (pkgs.k8s.io is on the internet)`);
         if (cluster !== undefined && cluster.charts.length > 0 && cluster.config.chartRepository === undefined) {

@@ -54,10 +54,9 @@ describe("engine: an air-gapped node never falls back to the upstream registry",
         }
     });
 
-    it("Harbor (prod): docker.io goes to the proxy-cache project, then nowhere else", () => {
+    it("Harbor (prod, not air-gapped): docker.io goes to the proxy-cache project first, Docker Hub last", () => {
         const toml = hostsToml(stack("prod"), "docker.io");
-        assert.deepStrictEqual(toml.split("\n").filter((l) => /^server = |^\[host\./.test(l)), ['server = "https://harbor.prod.example/v2/dockerhub"'], toml);
-        assert.doesNotMatch(toml, /registry-1\.docker\.io/);
+        assert.deepStrictEqual(toml.split("\n").filter((l) => /^server = |^\[host\./.test(l)), ['server = "https://registry-1.docker.io"', '[host."https://harbor.prod.example/v2/dockerhub"]'], toml);
     });
 
     it("not air-gapped, the upstream stays the last resort", () => {

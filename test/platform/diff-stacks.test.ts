@@ -78,6 +78,9 @@ const DEV_PROD_KEYS = [
     "engine.mirrors[0].host",
     "engine.packageSource.kind",
     "engine.packageSource.url",
+    "engine.proxy.http",
+    "engine.proxy.https",
+    "engine.proxy.noProxy",
     "environment",
     "machines.controlPlane.count",
     "machines.controlPlane.flavor",
@@ -101,7 +104,6 @@ const DEV_PROD_KEYS = [
     "network.pools.workers",
     "network.reserved",
     "network.vip",
-    "registry.airGapped",
     "registry.harbor.storageClass",
     "registry.harbor.storageGiB",
     "registry.hostname",
@@ -134,7 +136,7 @@ describe("cli: groundwork diff-stacks", () => {
         assert.deepStrictEqual(d("apps.workloads.site.ingressHost"), { key: "apps.workloads.site.ingressHost", a: null, b: "www.prod.example" });
         // Same role, image, queue engine and single-instance replicas on both: identical, not listed.
         assert.strictEqual(d("apps.workloads.users.image"), undefined);
-        assert.strictEqual(doc.identical, 40);
+        assert.strictEqual(doc.identical, 41); // registry.airGapped is false on both now
     });
 
     it("prints aligned KEY/dev/prod columns, only differing keys, and a count line", async () => {
@@ -151,7 +153,7 @@ describe("cli: groundwork diff-stacks", () => {
         }
         const lines = r.out.trimEnd().split("\n");
         assert.strictEqual(lines[0], "dev (stacks/Pulumi.dev.yaml) vs prod (stacks/Pulumi.prod.yaml): effective config, defaults applied");
-        assert.strictEqual(lines[lines.length - 1], "75 keys differ, 40 identical");
+        assert.strictEqual(lines[lines.length - 1], "77 keys differ, 41 identical"); // +3 engine.proxy keys, registry.airGapped now the same
         const header = lines[2];
         const row = lines.find((l) => l.startsWith("machines.controlPlane.count"))!;
         assert.strictEqual(row.indexOf("1 "), header.indexOf("dev"), "column A is aligned under its header");

@@ -38,7 +38,8 @@ describe("registry: groundwork bom", () => {
         assert.ok(b.images.includes("docker.io/goharbor/harbor-core:v2.12.2"));
         assert.ok(b.images.includes("registry.k8s.io/kube-apiserver:v1.33.13"));
         assert.ok(b.images.includes("docker.io/curlimages/curl:8.11.1"), "the proxy-cache Job's image");
-        assert.ok(!b.images.some((i) => i.includes("trivy")), "trivy is off when air-gapped");
+        // Not air-gapped: Harbor's scanner runs (its vulnerability database comes through the proxy).
+        assert.deepStrictEqual(b.images.filter((i) => i.includes("trivy")), ["docker.io/goharbor/trivy-adapter-photon:v2.12.2"]);
         assert.ok(b.packages.includes("kubeadm=1.33.13-1.1"));
     });
 

@@ -44,15 +44,16 @@ describe("registry: images where nodes pull them (bill of materials, mirror path
         assert.strictEqual(bom.registryPaths["registry.k8s.io/pause:3.10"], sandboxOf(cdc));
     });
 
-    it("kube-vip comes from ghcr.io at v0.9.1, through the registry's ghcr.io path when air-gapped", () => {
+    it("kube-vip comes from ghcr.io at v0.9.1, through the registry's ghcr.io path (air-gapped: by that name; Harbor: by the mirror)", () => {
         assert.strictEqual(kubeVipOf(exampleSpec("dev")), "ghcr.io/kube-vip/kube-vip:v0.9.1");
         const cdc = exampleSpec("customer-dc");
         assert.strictEqual(kubeVipOf(cdc), "registry.cdc.customer.example:5000/kube-vip/kube-vip:v0.9.1");
         assert.strictEqual(stackBillOfMaterials(cdc).registryPaths["ghcr.io/kube-vip/kube-vip:v0.9.1"], kubeVipOf(cdc));
-        // Harbor: the ghcr.io proxy-cache project, not the registry.k8s.io one kubeadm uses.
+        // Harbor (never air-gapped): the manifest keeps ghcr.io's name, containerd's ghcr.io mirror is the ghcr
+        // proxy-cache project, and that is where the bill of materials places it (not in the registry.k8s.io one).
         const harbor = variantSpec("prod", (p) => p.registry.proxyCache.push({ name: "k8s", upstream: "https://registry.k8s.io" }, { name: "ghcr", upstream: "https://ghcr.io" }));
-        assert.strictEqual(kubeVipOf(harbor), "harbor.prod.example/ghcr/kube-vip/kube-vip:v0.9.1");
-        assert.strictEqual(stackBillOfMaterials(harbor).registryPaths["ghcr.io/kube-vip/kube-vip:v0.9.1"], kubeVipOf(harbor));
+        assert.strictEqual(kubeVipOf(harbor), "ghcr.io/kube-vip/kube-vip:v0.9.1");
+        assert.strictEqual(stackBillOfMaterials(harbor).registryPaths["ghcr.io/kube-vip/kube-vip:v0.9.1"], "harbor.prod.example/ghcr/kube-vip/kube-vip:v0.9.1");
     });
 
     it("chart-default images and each chart's repository are in the bill of materials", () => {

@@ -93,8 +93,8 @@ export function variantSpec(base: string, edit: (platform: any) => void): Platfo
 
 /**
  * The example stacks and the variants every kubeadm oracle runs on: docker engine, behind a
- * proxy (qa), air-gapped through a standalone registry (customer-dc) and through Harbor proxy
- * caches of registry.k8s.io and ghcr.io, and with cluster.tuning (the real-cluster guest test's timeouts).
+ * proxy (qa), air-gapped through a standalone registry (customer-dc), Harbor with proxy caches of
+ * registry.k8s.io and ghcr.io (containerd's mirrors; kubeadm keeps the upstream names), and with cluster.tuning (the real-cluster guest test's timeouts).
  */
 /** The real-cluster guest test's stack (test/guest/stacks/Pulumi.guest-cluster.yaml): flannel, bare metal, air-gapped, tuned. */
 export function guestClusterSpec(): PlatformSpec {
@@ -111,7 +111,7 @@ export function oracleStacks(): [string, PlatformSpec][] {
         ["guest-cluster", guestClusterSpec()],
         ["customer-dc-tuned", variantSpec("customer-dc", (p) => (p.cluster.tuning = { kubeadmTimeoutMinutes: 30, controlPlaneStartupSeconds: 1500 }))],
         [
-            "prod-harbor-airgapped",
+            "prod-harbor-k8s-cache",
             variantSpec("prod", (p) => {
                 p.registry.proxyCache.push({ name: "k8s", upstream: "https://registry.k8s.io" }, { name: "ghcr", upstream: "https://ghcr.io" });
             }),
