@@ -9,9 +9,9 @@
 #                                          vcsim + govc from govmomi for the migration planner, cached)
 #   3. real-guest tests                   (qemu guests booting the rendered bootstrap)
 #   4. real-engine integration tests      (Pulumi built from Go modules against OpenStack on loopback)
-#   cluster: the real air-gapped cluster in three guests (test/guest/cluster/), on demand only
-#            (`npm run test:cluster`): not in the default run until its cold cost is measured in CI.
-# Stages can be chosen: tools/test.sh unit guest integration cluster (default: unit guest integration).
+#   5. the real air-gapped cluster        (three guests on a private L2 segment: registry seeded by
+#                                          groundwork seed, kubeadm init and join, flannel; test/guest/cluster/)
+# Stages can be chosen: tools/test.sh unit guest integration cluster (default: all four).
 # Ends with one line "tests: N passed, M failed".
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -19,7 +19,7 @@ START=$SECONDS
 say() { printf '[test %4ds] %s\n' "$((SECONDS - START))" "$*"; }
 
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(unit guest integration)
+[ ${#stages[@]} -gt 0 ] || stages=(unit guest integration cluster)
 
 # A node_modules that is a symlink (a worktree sharing another checkout's) is never reinstalled
 # here: npm ci would empty the folder it points to under every other user of it.

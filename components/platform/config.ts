@@ -209,7 +209,8 @@ function airGapProblems(c: PlatformConfig, machines: MachineSpec[]): Problem[] {
         for (const image of workloadImages({ ...c.apps, workloads: { [name]: w } })) {
             if (imageThroughRegistry(image, endpoint) !== undefined) continue;
             const served = endpoint.mirrors.map((m) => m.host).join(", ") || "no upstream";
-            out.push({ path: `platform.apps.workloads.${name}.image`, message: `${image}: the registry is air-gapped and serves ${served} only; use an image from one of those or add a proxy cache for its registry` });
+            const remedy = c.registry.mode === "harbor" ? "use an image from one of those or add a proxy cache for its registry" : "use an image from one of those (groundwork seed copies it in under the same path)";
+            out.push({ path: `platform.apps.workloads.${name}.image`, message: `${image}: the registry is air-gapped and serves ${served} only; ${remedy}` });
         }
     }
     return out;

@@ -71,7 +71,7 @@ const cases: [string, string, (c: Config) => void, string][] = [
     ["ingress host on a queue", "prod", (c) => (platformOf(c).apps.workloads.events.ingressHost = "events.prod.example"), "platform.apps.workloads.events.ingressHost: applies to roles static-site, web-api only, not queue"],
     ["workload name with upper case", "dev", (c) => (platformOf(c).apps.workloads.Api = { role: "web-api" }), 'platform.apps.workloads.Api: must be lower-case letters, digits and \'-\', starting and ending with a letter or digit, at most 40 characters; got "Api"'],
     ["stateful workloads without a storage class", "customer-dc", (c) => delete platformOf(c).apps.storageClass, "platform.apps.storageClass: is required: analytics, events, users keep data on volumes and the cluster's add-ons make no StorageClass here (only Cinder CSI on OpenStack does); name one the cluster has"],
-    ["air-gapped image from an unserved registry", "prod", (c) => (platformOf(c).apps.workloads.api.image = "ghcr.io/acme/api:1.2.3"), "platform.apps.workloads.api.image: ghcr.io/acme/api:1.2.3: the registry is air-gapped and serves docker.io, quay.io only; use an image from one of those or add a proxy cache for its registry"],
+    ["air-gapped image from an unserved registry", "customer-dc", (c) => (platformOf(c).apps.workloads.api.image = "registry.gitlab.com/acme/api:1.2.3"), "platform.apps.workloads.api.image: registry.gitlab.com/acme/api:1.2.3: the registry is air-gapped and serves docker.io, ghcr.io, quay.io, registry.k8s.io only; use an image from one of those (groundwork seed copies it in under the same path)"],
     ["config that is not a mapping", "dev", (c) => (c["groundwork:platform"] = "yes"), "platform: must be an object, got \"yes\""],
 ];
 

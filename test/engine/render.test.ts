@@ -72,7 +72,7 @@ describe("cli: groundwork render", () => {
         assert.ok(plan.placeholders["@@GROUNDWORK:registry-ca@@"], "the deploy-time CA is a named placeholder");
     });
 
-    it("writes the workloads' objects to workloads.yaml (prod: through Harbor, placeholders for credentials); none for local", async () => {
+    it("writes the workloads' objects to workloads.yaml (prod: by docker.io names, which nodes pull through Harbor's dockerhub project; placeholders for credentials); none for local", async () => {
         const out = tmp();
         const r = await runCli(["render", "--stack", "prod", "--out", out]);
         assert.strictEqual(r.code, 0, r.stderr);
@@ -81,7 +81,7 @@ describe("cli: groundwork render", () => {
         assert.strictEqual(docs.length, 25);
         assert.deepStrictEqual(docs[0], { apiVersion: "v1", kind: "Namespace", metadata: { name: "apps", labels: { "app.kubernetes.io/managed-by": "groundwork" } } });
         const users = docs.find((d) => d.kind === "StatefulSet" && d.metadata.name === "users");
-        assert.strictEqual(users.spec.template.spec.containers[0].image, "harbor.prod.example/dockerhub/library/postgres:17.6");
+        assert.strictEqual(users.spec.template.spec.containers[0].image, "docker.io/library/postgres:17.6");
         assert.strictEqual(users.spec.volumeClaimTemplates[0].spec.storageClassName, "cinder-ssd");
         assert.deepStrictEqual(users.spec.volumeClaimTemplates[0].spec.resources, { requests: { storage: "200Gi" } });
         const secret = docs.find((d) => d.kind === "Secret" && d.metadata.name === "users-credentials");
