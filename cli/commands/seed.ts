@@ -6,12 +6,12 @@ import { registryEndpoint } from "../../components/registry/endpoint";
 import { DEFAULT_REGISTRY_USER } from "../../components/registry/render-standalone";
 import { seedPlan, splitReference } from "../../components/registry/seed-plan";
 import { copyImage } from "../seed/copy";
-import { OciLayout } from "../seed/oci-layout";
+import { Descriptor, OciLayout } from "../seed/oci-layout";
 import { RegistryClient, RegistryError } from "../seed/registry-client";
 
 export const summary = "copy every image of the stack's bill of materials from an OCI archive into the stack's registry, at the paths nodes pull from";
 
-const FLAGS = { ...STACK_FLAGS, from: "string", ca: "string", user: "string", "password-env": "string", "password-file": "string", connect: "string", "dry-run": "boolean" } as const;
+const FLAGS = { ...STACK_FLAGS, from: "strings", ca: "string", user: "string", "password-env": "string", "password-file": "string", connect: "string", "dry-run": "boolean" } as const;
 const DEFAULT_PASSWORD_ENV = "GROUNDWORK_REGISTRY_PASSWORD";
 
 const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
@@ -39,20 +39,22 @@ function password(flags: Record<string, string | boolean>, problems: string[]): 
 }
 
 export async function run(argv: string[]): Promise<number> {
-    const { flags } = parseFlags(argv, FLAGS);
+    const { flags, lists } = parseFlags(argv, FLAGS);
     const r = specOrExit(flags);
     if (typeof r === "number") return r;
     const { spec } = r;
     const problems: string[] = [];
-    const from = flags.from as string | undefined;
-    if (from === undefined) problems.push("--from: give the OCI archive (tar) or OCI layout folder that holds the images");
-    else if (!fs.existsSync(from)) problems.push(`--from: ${from}: no such file or folder`);
+    // Several archives (cluster images, application images) are one source: each image from the first that holds it.
+    const froms = lists.from ?? [];
+    if (froms.length === 0) problems.push("--from: give the OCI archive (tar) or OCI layout folder that holds the images (--from again for more archives)");
+    for (const f of froms) if (!fs.existsSync(f)) problems.push(`--from: ${f}: no such file or folder`);
+    const from = froms.join(", ");
     const caFile = flags.ca as string | undefined;
     if (caFile !== undefined && !fs.existsSync(caFile)) problems.push(`--ca: ${caFile}: no such file`);
     const pass = flags["dry-run"] ? "" : password(flags, problems);
     const endpoint = registryEndpoint(spec.config.registry, spec.machines, caFile && fs.existsSync(caFile) ? fs.readFileSync(caFile, "utf8") : undefined);
     if (!endpoint) problems.push(`platform.registry.mode: is "none" in stack ${spec.config.name}: there is no registry to seed; use standalone or harbor`);
-    if (problems.length > 0 || !endpoint || from === undefined) {
+    if (problems.length > 0 || !endpoint) {
         problems.forEach(err);
         return EXIT.badInput;
     }
@@ -61,13 +63,19 @@ export async function run(argv: string[]): Promise<number> {
     const plan = seedPlan(bom.images, endpoint);
     for (const u of plan.unserved) err(`image ${u}: the registry serves no path for it (no mirror for its host); add a mirror or a proxy-cache project`);
 
-    let layout: OciLayout;
-    try {
-        layout = OciLayout.open(from);
-    } catch (e) {
-        err(`--from: ${from}: ${(e as Error).message}`);
-        return EXIT.badInput;
+    const layouts: OciLayout[] = [];
+    for (const f of froms) {
+        try {
+            layouts.push(OciLayout.open(f));
+        } catch (e) {
+            err(`--from: ${f}: ${(e as Error).message}`);
+            layouts.forEach((l) => l.close());
+            return EXIT.badInput;
+        }
     }
+    /** Image name → the archive that holds it (the first given) and its descriptor. */
+    const images = new Map<string, { layout: OciLayout; desc: Descriptor }>();
+    for (const layout of layouts) for (const [name, desc] of layout.images) if (!images.has(name)) images.set(name, { layout, desc });
     let client: RegistryClient | undefined;
     try {
         const connect = flags.connect ? hostPort(flags.connect as string) : undefined;
@@ -81,11 +89,11 @@ export async function run(argv: string[]): Promise<number> {
             password: pass,
         });
         const copies = plan.items.reduce((n, i) => n + i.targets.length, 0);
-        out(`seed: stack ${spec.config.name}: ${plan.items.length} images (${copies} paths) → ${endpoint.authority}, from ${from} (${layout.images.size} images in the archive)`);
-        const missing = plan.items.filter((i) => !layout.images.has(i.source));
+        out(`seed: stack ${spec.config.name}: ${plan.items.length} images (${copies} paths) → ${endpoint.authority}, from ${from} (${images.size} images in ${layouts.length === 1 ? "the archive" : `${layouts.length} archives`})`);
+        const missing = plan.items.filter((i) => !images.has(i.source));
         for (const m of missing) err(`image ${m.source}: not in ${from}; add it to the archive (the nodes will pull it from ${m.targets.map((t) => `${endpoint.authority}/${t}`).join(" and ")})`);
         if (flags["dry-run"]) {
-            for (const i of plan.items) out(`  ${i.source} → ${i.targets.map((t) => `${endpoint.authority}/${t}`).join(", ")}${layout.images.has(i.source) ? "" : "  (missing)"}`);
+            for (const i of plan.items) out(`  ${i.source} → ${i.targets.map((t) => `${endpoint.authority}/${t}`).join(", ")}${images.has(i.source) ? "" : "  (missing)"}`);
             return missing.length + plan.unserved.length > 0 ? EXIT.badInput : EXIT.ok;
         }
         await client.check();
@@ -93,8 +101,9 @@ export async function run(argv: string[]): Promise<number> {
         const total = { uploaded: 0, bytes: 0, present: 0, unchanged: 0, failed: 0 };
         let n = 0;
         for (const item of plan.items) {
-            const desc = layout.images.get(item.source);
-            if (!desc) continue;
+            const found = images.get(item.source);
+            if (!found) continue;
+            const { layout, desc } = found;
             for (const target of item.targets) {
                 n++;
                 const { repository, tag } = splitReference(target);
@@ -127,6 +136,6 @@ export async function run(argv: string[]): Promise<number> {
         throw e;
     } finally {
         client?.close();
-        layout.close();
+        layouts.forEach((l) => l.close());
     }
 }

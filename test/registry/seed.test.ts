@@ -138,6 +138,24 @@ describe("registry: groundwork seed into a real registry on loopback", function 
         assert.ok(r.stdout.includes(`  docker.io/library/busybox:1.37.0 → ${HOST}:5000/library/busybox:1.37.0\n`), r.stdout);
     });
 
+    it("takes several archives (--from again): each image from the one that holds it; other flags given twice are refused", async () => {
+        const quay = images.filter((i) => i.startsWith("quay.io/"));
+        assert.ok(quay.length > 0 && quay.length < images.length, images.join(" "));
+        const [a, b] = [path.join(dir, "arch-a"), path.join(dir, "arch-b")];
+        writeLayout(a, images.filter((i) => !quay.includes(i)));
+        writeLayout(b, quay);
+        const both = await seed("--from", a, "--from", b, "--dry-run");
+        assert.strictEqual(both.code, 0, both.stdout + both.stderr);
+        assert.ok(both.stdout.includes(`from ${a}, ${b} (${images.length} images in 2 archives)`), both.stdout);
+        assert.ok(!both.stdout.includes("(missing)"), both.stdout);
+        const one = await seed("--from", a, "--dry-run");
+        assert.strictEqual(one.code, 2);
+        assert.strictEqual(one.stdout.split("\n").filter((l) => l.endsWith("(missing)")).length, quay.length, one.stdout);
+        const twice = await seed("--from", a, "--ca", caFile, "--dry-run");
+        assert.strictEqual(twice.code, 2);
+        assert.strictEqual(twice.stderr.trim(), "groundwork seed: --ca is given twice; give it once");
+    });
+
     it("copies every image, reports the one the archive lacks, and a re-run finishes the job without re-uploading", async () => {
         const lacking = images.find((i) => i.startsWith("quay.io/"))!;
         const partial = path.join(dir, "partial");
