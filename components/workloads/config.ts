@@ -49,6 +49,12 @@ export const workloadConfig = z
         ingressHost: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "must be a DNS name like api.example.com").optional(),
         /** Queue engine (queue only). Defaults to nats. */
         engine: z.enum(["nats", "rabbitmq"]).optional(),
+        /**
+         * The web server that serves a static site's content (static-site only): listens on 8080 as
+         * a non-root user with a read-only root, serving /usr/share/nginx/html, as nginx-unprivileged
+         * does. Defaults to WORKLOAD_IMAGES.webServer.
+         */
+        webServerImage: pinnedImage.optional(),
     })
     .strict();
 
@@ -78,6 +84,8 @@ export interface EffectiveWorkload {
     storageGiB?: number;
     ingressHost?: string;
     engine?: QueueEngine;
+    /** static-site only: the web server's upstream image. */
+    webServerImage?: string;
 }
 
 export interface EffectiveApps {
@@ -181,6 +189,7 @@ export function appsProblems(apps: AppsConfig, root: string): Problem[] {
         const p = (key: string, message: string) => problems.push({ path: `${root}.workloads.${name}.${key}`, message });
         if (w.engine !== undefined && w.role !== "queue") p("engine", `applies to role queue only, not ${w.role}`);
         if (w.storageGiB !== undefined && !STATEFUL_ROLES.includes(w.role)) p("storageGiB", `applies to roles ${STATEFUL_ROLES.join(", ")} only, not ${w.role}`);
+        if (w.webServerImage !== undefined && w.role !== "static-site") p("webServerImage", `applies to role static-site only, not ${w.role}`);
         if (w.ingressHost !== undefined && !HTTP_ROLES.includes(w.role)) p("ingressHost", `applies to roles ${HTTP_ROLES.join(", ")} only, not ${w.role}`);
         if (w.ingressHost !== undefined && HTTP_ROLES.includes(w.role) && apps.ingressClass === undefined) {
             p("ingressHost", `needs ${root}.ingressClass: an Ingress is made only for a configured ingress class`);
@@ -208,6 +217,7 @@ export function resolveApps(apps: AppsConfig | undefined, environment: string, s
             ...(STATEFUL_ROLES.includes(w.role) ? { storageGiB: w.storageGiB ?? d.storageGiB } : {}),
             ...(w.ingressHost !== undefined ? { ingressHost: w.ingressHost } : {}),
             ...(engine !== undefined ? { engine } : {}),
+            ...(w.role === "static-site" ? { webServerImage: w.webServerImage ?? WORKLOAD_IMAGES.webServer } : {}),
         };
     }
     return {
@@ -218,12 +228,12 @@ export function resolveApps(apps: AppsConfig | undefined, environment: string, s
     };
 }
 
-/** Every upstream image the workloads run (a static site also runs the pinned web server). Sorted, no repeats. */
+/** Every upstream image the workloads run (a static site also runs its web server). Sorted, no repeats. */
 export function workloadImages(apps: EffectiveApps): string[] {
     const images = new Set<string>();
     for (const w of Object.values(apps.workloads)) {
         images.add(w.image);
-        if (w.role === "static-site") images.add(WORKLOAD_IMAGES.webServer);
+        if (w.webServerImage !== undefined) images.add(w.webServerImage);
     }
     return [...images].sort();
 }

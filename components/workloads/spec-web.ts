@@ -48,7 +48,7 @@ export function staticSiteObjects(name: string, w: EffectiveWorkload, ctx: Workl
         containers: [
             {
                 name: "web",
-                image: pullImage(WORKLOAD_IMAGES.webServer, ctx),
+                image: pullImage(w.webServerImage ?? WORKLOAD_IMAGES.webServer, ctx),
                 ports: [{ name: "http", containerPort: HTTP_PORT, protocol: "TCP" }],
                 securityContext: containerSecurity(true),
                 resources: resourcesOf(w),

@@ -56,7 +56,7 @@ const cases: [string, string, (c: Config) => void, string][] = [
     ["flavor on a vSphere group", "customer-dc", (c) => (platformOf(c).machines.controlPlane.flavor = "m1.large"), "platform.machines.controlPlane.flavor: applies to backend openstack only, not vsphere"],
     ["kube-vip without VIP", "dev", (c) => delete platformOf(c).network.vip, "platform.network.vip: is required when cluster.controlPlaneEndpoint.mode is kube-vip (the default)"],
     ["unknown workload role", "dev", (c) => (platformOf(c).apps.workloads.api.role = "cache"), 'platform.apps.workloads.api.role: must be one of "static-site", "web-api", "user-db", "queue", "analytics-db"; got "cache"'],
-    ["unknown workload key", "dev", (c) => (platformOf(c).apps.workloads.api.colour = "red"), "platform.apps.workloads.api.colour: unknown key; allowed here: cpuMillis, engine, image, ingressHost, memoryMiB, replicas, role, storageGiB"],
+    ["unknown workload key", "dev", (c) => (platformOf(c).apps.workloads.api.colour = "red"), "platform.apps.workloads.api.colour: unknown key; allowed here: cpuMillis, engine, image, ingressHost, memoryMiB, replicas, role, storageGiB, webServerImage"],
     ["unknown apps key", "dev", (c) => (platformOf(c).apps.replicas = 2), "platform.apps.replicas: unknown key; allowed here: ingressClass, profile, storageClass, workloads"],
     ["bad apps profile", "dev", (c) => (platformOf(c).apps.profile = "staging"), 'platform.apps.profile: must be one of "dev", "qa", "prod"; got "staging"'],
     ["queue engine on a database", "dev", (c) => (platformOf(c).apps.workloads.users.engine = "nats"), "platform.apps.workloads.users.engine: applies to role queue only, not user-db"],
