@@ -43,7 +43,8 @@ export function userDbObjects(name: string, w: EffectiveWorkload, ctx: WorkloadC
         `f="/backup/${name}-$(date -u +%Y%m%dT%H%M%SZ).dump"`,
         `pg_dump -h ${name} -U "$POSTGRES_USER" -d "$POSTGRES_DB" -Fc -f "$f.partial"`,
         'mv "$f.partial" "$f"',
-        `find /backup -name '*.dump' -mtime +${BACKUP_RETENTION_DAYS} -delete`,
+        // POSIX find (busybox has no -delete): images need only sh, date, mv, find and rm.
+        `find /backup -name '*.dump' -mtime +${BACKUP_RETENTION_DAYS} -exec rm -f {} +`,
     ].join("\n");
     const backup: K8sObject = {
         apiVersion: "batch/v1",

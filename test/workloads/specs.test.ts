@@ -153,7 +153,7 @@ describe("workloads: object specs (pure)", () => {
         const job = cron.spec.jobTemplate.spec.template.spec;
         assert.deepStrictEqual(job.volumes[0], { name: "backup", persistentVolumeClaim: { claimName: "users-backup" } });
         assert.deepStrictEqual(job.containers[0].env, [{ name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: "users-credentials", key: "POSTGRES_PASSWORD" } } }]);
-        assert.match(job.containers[0].command[2], /^set -eu\nf="\/backup\/users-\$\(date -u \+%Y%m%dT%H%M%SZ\)\.dump"\npg_dump -h users -U "\$POSTGRES_USER" -d "\$POSTGRES_DB" -Fc -f "\$f\.partial"\nmv "\$f\.partial" "\$f"\nfind \/backup -name '\*\.dump' -mtime \+7 -delete$/);
+        assert.match(job.containers[0].command[2], /^set -eu\nf="\/backup\/users-\$\(date -u \+%Y%m%dT%H%M%SZ\)\.dump"\npg_dump -h users -U "\$POSTGRES_USER" -d "\$POSTGRES_DB" -Fc -f "\$f\.partial"\nmv "\$f\.partial" "\$f"\nfind \/backup -name '\*\.dump' -mtime \+7 -exec rm -f \{\} \+$/);
     });
 
     it("queue: NATS routes to every peer by its stable name; RabbitMQ lists the same peers", () => {
