@@ -48,6 +48,10 @@ TABLE=(
   # containernetworking/plugins with plugins/meta/flannel (CNI spec 0.1.0–0.4.0, not 1.0.0).
   "cni-flannel-v0.9.1|gomain|github.com/containernetworking/plugins|v0.9.1|flannel=plugins/meta/flannel|-X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion={version}"
   "cri-tools-v1.34.0|gomain|sigs.k8s.io/cri-tools|v1.34.0|crictl=cmd/crictl|-X sigs.k8s.io/cri-tools/pkg/version.Version={version}"
+  # Workload images the real cluster runs (tools/images/workload-images.ts): the web API role's
+  # default image (hashicorp/http-echo, a static binary on scratch) and the queue's NATS server.
+  "http-echo-v1.0.0|gomain|github.com/hashicorp/http-echo|v1.0.0|http-echo=."
+  "nats-server-v2.15.2|gomain|github.com/nats-io/nats-server/v2|v2.15.2|nats-server=."
   # pause 3.10, the sandbox image of Kubernetes 1.33 (components/cluster/versions.ts); its Linux source
   # has not changed since (3.10.1 changed the Windows image only).
   "pause-3.10|pause|k8s.io/kubernetes|v1.33.13|pause=build/pause/linux/pause.c|-DVERSION=v3.10-groundwork"
