@@ -5,7 +5,7 @@ import { createObject, kindSuffix } from "../kit/k8s-resource";
 import { ClusterConfig } from "./config";
 import { SNAPSHOT_NAMESPACE, SNAPSHOT_S3_SECRET, SNAPSHOT_SCRIPT, snapshotCronJobSpec } from "./etcd-snapshot";
 import { FlannelManifestInput, flannelObjects } from "./flannel";
-import { AddonChart, chartPin, selectedCharts } from "./versions";
+import { AddonChart, chartPin, selectedCharts, VSPHERE_CSI_IMAGES } from "./versions";
 
 /** The Secret (in kube-system, key `cloud.conf`) both OpenStack charts read: their `secret.name`. */
 export const OPENSTACK_CLOUD_CONFIG_SECRET = "cloud-config";
@@ -71,8 +71,11 @@ export function chartValues(config: ClusterConfig, which: AddonChart, clusterNam
             return { secret: { enabled: true, create: false, name: OPENSTACK_CLOUD_CONFIG_SECRET, filename: "cloud.conf" }, clusterID: clusterName };
         case "vsphereCpi":
             return { config: { enabled: false }, secret: { name: "vsphere-cpi-config" } };
-        case "vsphereCsi":
-            return { global: { config: { existingSecret: "vsphere-config-secret" } } };
+        case "vsphereCsi": {
+            const values: Record<string, unknown> = { global: { config: { existingSecret: "vsphere-config-secret" } } };
+            for (const [key, image] of Object.entries(VSPHERE_CSI_IMAGES)) setPath(values, key.split("."), imageValues(image));
+            return values;
+        }
         case "metallb":
             return { speaker: { frr: { enabled: false } } };
         default: {
@@ -80,6 +83,20 @@ export function chartValues(config: ClusterConfig, which: AddonChart, clusterNam
             throw new Error(`unknown chart ${String(unknown)}`);
         }
     }
+}
+
+/** `registry.k8s.io/sig-storage/csi-attacher:v4.8.1` as a chart's image values: registry, repository, tag. */
+export function imageValues(image: string): { registry: string; repository: string; tag: string } {
+    const colon = image.lastIndexOf(":");
+    const slash = image.indexOf("/");
+    return { registry: image.slice(0, slash), repository: image.slice(slash + 1, colon), tag: image.slice(colon + 1) };
+}
+
+/** Sets obj.a.b.c = value, making the objects on the way. */
+function setPath(obj: Record<string, unknown>, keys: string[], value: unknown): void {
+    let at = obj;
+    for (const k of keys.slice(0, -1)) at = (at[k] ??= {}) as Record<string, unknown>;
+    at[keys[keys.length - 1]] = value;
 }
 
 /** A gcfg (INI) quoted value, as the cloud providers' config readers parse it. */

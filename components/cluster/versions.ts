@@ -71,6 +71,28 @@ const CILIUM = "v1.18.2";
 const OS_PROVIDER = "v1.33.1";
 const METALLB = "v0.15.2";
 
+/**
+ * Every image the vSphere CSI chart runs, by the values key that sets it (`<key>.registry`,
+ * `.repository`, `.tag`; the chart's key paths since its 3.0 line). Set explicitly, so the pods
+ * run exactly the bill of materials' images whatever the chart's defaults are: the driver and
+ * syncer v3.5.0 with the CSI sidecars deployed beside that driver release by KubeOne's image table
+ * (attacher v4.8.1, provisioner v4.0.1, resizer v1.12.0, snapshotter v8.2.0, livenessprobe
+ * v2.15.0, node-driver-registrar v2.13.0). The Windows node DaemonSet and the optional webhooks
+ * are not enabled.
+ */
+export const VSPHERE_CSI_IMAGES: Readonly<Record<string, string>> = {
+    "controller.image": "registry.k8s.io/csi-vsphere/driver:v3.5.0",
+    "controller.syncer.image": "registry.k8s.io/csi-vsphere/syncer:v3.5.0",
+    "controller.attacher.image": "registry.k8s.io/sig-storage/csi-attacher:v4.8.1",
+    "controller.provisioner.image": "registry.k8s.io/sig-storage/csi-provisioner:v4.0.1",
+    "controller.resizer.image": "registry.k8s.io/sig-storage/csi-resizer:v1.12.0",
+    "controller.snapshotter.image": "registry.k8s.io/sig-storage/csi-snapshotter:v8.2.0",
+    "controller.livenessprobe.image": "registry.k8s.io/sig-storage/livenessprobe:v2.15.0",
+    "node.image": "registry.k8s.io/csi-vsphere/driver:v3.5.0",
+    "node.registrar.image": "registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.13.0",
+    "node.livenessprobe.image": "registry.k8s.io/sig-storage/livenessprobe:v2.15.0",
+};
+
 export const CHARTS: Record<AddonChart, ChartPin> = {
     calico: {
         chart: "tigera-operator",
@@ -122,10 +144,11 @@ export const CHARTS: Record<AddonChart, ChartPin> = {
     },
     vsphereCsi: {
         chart: "vsphere-csi",
-        version: "3.7.0",
+        // Chart 3.8.0's appVersion is the driver's 3.5.0; every image is set through the chart's values (VSPHERE_CSI_IMAGES).
+        version: "3.8.0",
         repo: "https://vsphere-tmm.github.io/helm-charts",
         namespace: "vmware-system-csi",
-        images: ["registry.k8s.io/csi-vsphere/driver:v3.5.0", "registry.k8s.io/csi-vsphere/syncer:v3.5.0"],
+        images: [...new Set(Object.values(VSPHERE_CSI_IMAGES))].sort(),
     },
     metallb: {
         chart: "metallb",

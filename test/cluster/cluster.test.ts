@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { BackendKind } from "../../components/machines";
+import { CHARTS } from "../../components/cluster/versions";
 import { recorder, valueOf } from "../support/mocks";
 import { buildCluster, parse, rawPlatform, settleAll } from "./fixture";
 
@@ -26,7 +27,7 @@ describe("Cluster under mocks", () => {
                 assert.deepStrictEqual(syncs, built.machines.map((m) => m.name).sort());
                 assert.strictEqual(syncs.length, cps + 2);
 
-                const expected = { openstack: ["openstack-cinder-csi@2.33.1", "openstack-cloud-controller-manager@2.33.1"], vsphere: ["vsphere-cpi@1.33.0", "vsphere-csi@3.7.0"], baremetal: ["metallb@0.15.2"] }[backend];
+                const expected = { openstack: ["openstack-cinder-csi@2.33.1", "openstack-cloud-controller-manager@2.33.1"], vsphere: ["vsphere-cpi@1.33.0", "vsphere-csi@3.8.0"], baremetal: ["metallb@0.15.2"] }[backend];
                 assert.deepStrictEqual(releases(), ["tigera-operator@v3.30.3", ...expected].sort());
                 for (const r of recorder.ofType(RELEASE)) assert.ok(r.provider?.includes("pulumi:providers:kubernetes::gw-k8s"), `${r.name} uses the cluster provider`);
                 assert.strictEqual(recorder.ofType("kubernetes:batch/v1:CronJob").length, 1);
@@ -49,6 +50,40 @@ describe("Cluster under mocks", () => {
             });
         }
     }
+
+    it("vSphere CSI: the release sets every image the chart runs to the bill of materials' (hand-checked), so the chart's defaults never decide", async () => {
+        buildCluster(parse(rawPlatform("vsphere", 1, 1)));
+        await settleAll();
+        const csi = recorder.ofType(RELEASE).find((r) => r.inputs.chart === "vsphere-csi")!;
+        const v = csi.inputs.values;
+        const img = (registry: string, repository: string, tag: string) => ({ registry, repository, tag });
+        assert.deepStrictEqual(v.global, { config: { existingSecret: "vsphere-config-secret" } });
+        assert.deepStrictEqual(v.controller, {
+            image: img("registry.k8s.io", "csi-vsphere/driver", "v3.5.0"),
+            syncer: { image: img("registry.k8s.io", "csi-vsphere/syncer", "v3.5.0") },
+            attacher: { image: img("registry.k8s.io", "sig-storage/csi-attacher", "v4.8.1") },
+            provisioner: { image: img("registry.k8s.io", "sig-storage/csi-provisioner", "v4.0.1") },
+            resizer: { image: img("registry.k8s.io", "sig-storage/csi-resizer", "v1.12.0") },
+            snapshotter: { image: img("registry.k8s.io", "sig-storage/csi-snapshotter", "v8.2.0") },
+            livenessprobe: { image: img("registry.k8s.io", "sig-storage/livenessprobe", "v2.15.0") },
+        });
+        assert.deepStrictEqual(v.node, {
+            image: img("registry.k8s.io", "csi-vsphere/driver", "v3.5.0"),
+            registrar: { image: img("registry.k8s.io", "sig-storage/csi-node-driver-registrar", "v2.13.0") },
+            livenessprobe: { image: img("registry.k8s.io", "sig-storage/livenessprobe", "v2.15.0") },
+        });
+        // The bill of materials lists exactly those images, once each.
+        assert.deepStrictEqual(CHARTS.vsphereCsi.images, [
+            "registry.k8s.io/csi-vsphere/driver:v3.5.0",
+            "registry.k8s.io/csi-vsphere/syncer:v3.5.0",
+            "registry.k8s.io/sig-storage/csi-attacher:v4.8.1",
+            "registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.13.0",
+            "registry.k8s.io/sig-storage/csi-provisioner:v4.0.1",
+            "registry.k8s.io/sig-storage/csi-resizer:v1.12.0",
+            "registry.k8s.io/sig-storage/csi-snapshotter:v8.2.0",
+            "registry.k8s.io/sig-storage/livenessprobe:v2.15.0",
+        ]);
+    });
 
     it("keeps every join token, certificate key, CA key, deploy key and kubeconfig secret; user-data holds none of them", async () => {
         const built = buildCluster(parse(rawPlatform("openstack", 3, 1)));
