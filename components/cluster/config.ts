@@ -99,6 +99,12 @@ export const clusterConfig = z
                 controlPlaneStartupSeconds: count(60).max(3600).optional(),
                 /** kube-vip's leader lease in seconds (renew deadline ⅔, retry period ⅕ of it): a slow API server must not cost the VIP its leader. */
                 kubeVipLeaseSeconds: count(5).max(300).optional(),
+                /**
+                 * The controller manager's and scheduler's leader lease in seconds (renew deadline ⅔,
+                 * retry period ⅕ of it): a control plane too slow to renew in Kubernetes' 10 s
+                 * restarts both and stalls every controller while they resync.
+                 */
+                controlPlaneLeaseSeconds: count(15).max(300).optional(),
             })
             .strict()
             .default({}),

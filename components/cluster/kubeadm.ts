@@ -34,7 +34,7 @@ export interface ClusterSettings {
     /** How nodes download: the engine's proxy and OS package mirror. Defaults to direct, from the distribution. */
     downloads?: { proxy?: DownloadProxy; osMirror?: PackageSource };
     /** cluster.tuning: longer kubeadm timeouts, patient control-plane probes. Defaults to kubeadm's own. */
-    tuning?: { kubeadmTimeoutMinutes?: number; controlPlaneStartupSeconds?: number; kubeVipLeaseSeconds?: number };
+    tuning?: { kubeadmTimeoutMinutes?: number; controlPlaneStartupSeconds?: number; kubeVipLeaseSeconds?: number; controlPlaneLeaseSeconds?: number };
 }
 
 /** Where control planes keep the kubeadm patches of cluster.tuning (static pod probes). */
@@ -49,6 +49,17 @@ function timeouts(s: ClusterSettings): Record<string, string> | undefined {
     if (m === undefined) return undefined;
     const d = `${m}m0s`;
     return { controlPlaneComponentHealthCheck: d, kubeletHealthCheck: d, kubernetesAPICall: d, etcdAPICall: d, tlsBootstrap: d, discovery: d, upgradeManifests: d };
+}
+
+/** The leader-election flags of the controller manager and scheduler from cluster.tuning.controlPlaneLeaseSeconds (v1beta4 extraArgs); none when unset. */
+function leaderElectionArgs(s: ClusterSettings): { name: string; value: string }[] | undefined {
+    const n = s.tuning?.controlPlaneLeaseSeconds;
+    if (n === undefined) return undefined;
+    return [
+        { name: "leader-elect-lease-duration", value: `${n}s` },
+        { name: "leader-elect-renew-deadline", value: `${Math.round((n * 2) / 3)}s` },
+        { name: "leader-elect-retry-period", value: `${Math.round(n / 5)}s` },
+    ];
 }
 
 /**
@@ -161,6 +172,7 @@ export function clusterConfiguration(s: ClusterSettings) {
     // etcd and CoreDNS from groundwork's table of the minor, not kubeadm's compiled-in defaults.
     const minor = kubernetesMinor(s.kubernetesVersion);
     const dns = dnsImageRepository(s.imageRepository);
+    const lease = leaderElectionArgs(s);
     return {
         apiVersion: KUBEADM_API,
         kind: "ClusterConfiguration",
@@ -172,6 +184,7 @@ export function clusterConfiguration(s: ClusterSettings) {
         apiServer: { certSANs: [s.endpoint.host] },
         etcd: { local: { dataDir: "/var/lib/etcd", ...(minor ? { imageTag: minor.etcd } : {}) } },
         dns: { ...(dns ? { imageRepository: dns } : {}), ...(minor ? { imageTag: minor.coredns } : {}) },
+        ...(lease ? { controllerManager: { extraArgs: lease }, scheduler: { extraArgs: lease } } : {}),
     };
 }
 

@@ -71,6 +71,31 @@ describe("cluster.tuning: kubeadm timeouts and control-plane probes for slow mac
     });
 });
 
+describe("cluster.tuning.controlPlaneLeaseSeconds", () => {
+    it("kubeadm renders the controller manager and scheduler with a 60 / 40 / 12 s leader lease; unset keeps Kubernetes' own", function () {
+        this.timeout(180_000);
+        const flags = (spec: PlatformSpec) => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gw-lease-"));
+            try {
+                const files = firstControlPlaneFiles(spec);
+                const init = fillPlaceholders(files.find((f) => f.path.endsWith("init.template.yaml"))!.content).split(PATCHES_DIR).join(path.join(dir, "patches"));
+                fs.mkdirSync(path.join(dir, "patches"));
+                fs.writeFileSync(path.join(dir, "init.yaml"), init);
+                execFileSync(k8sBinary("kubeadm"), ["init", "phase", "control-plane", "all", "--config", path.join(dir, "init.yaml"), "--dry-run"], { env: { ...process.env, KUBEADM_INIT_DRYRUN_DIR: path.join(dir, "out") }, stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 });
+                return ["kube-controller-manager", "kube-scheduler"].map((pod) => {
+                    const c = parseAllDocuments(fs.readFileSync(path.join(dir, "out", `${pod}.yaml`), "utf8"))[0].toJS().spec.containers[0];
+                    return (c.command as string[]).filter((a) => a.startsWith("--leader-elect")).sort();
+                });
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        };
+        const tuned = ["--leader-elect-lease-duration=60s", "--leader-elect-renew-deadline=40s", "--leader-elect-retry-period=12s", "--leader-elect=true"];
+        assert.deepStrictEqual(flags(variantSpec("customer-dc", (p) => (p.cluster.tuning = { controlPlaneLeaseSeconds: 60 }))), [tuned, tuned]);
+        assert.deepStrictEqual(flags(exampleSpec("customer-dc")), [["--leader-elect=true"], ["--leader-elect=true"]]);
+    });
+});
+
 describe("cluster.tuning.kubeVipLeaseSeconds", () => {
     it("sets kube-vip's lease, renew deadline and retry period (60 → 60 / 40 / 12); unset keeps 5 / 3 / 1", () => {
         const env = (spec: PlatformSpec) => {
