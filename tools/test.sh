@@ -10,7 +10,7 @@
 #   3. real-guest tests                   (qemu guests booting the rendered bootstrap)
 #   4. real-engine integration tests      (Pulumi built from Go modules against OpenStack on loopback)
 #   5. the real air-gapped cluster        (three guests on a private L2 segment: registry seeded by
-#                                          groundwork seed, kubeadm init and join, flannel; test/guest/cluster/)
+#                                          groundwork seed, kubeadm init and join, flannel, the apps; test/guest/cluster/)
 # Stages can be chosen: tools/test.sh unit guest integration cluster (default: all four).
 # Ends with one line "tests: N passed, M failed".
 set -euo pipefail

@@ -19,7 +19,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { caCertHash, renderKubeconfig } from "../../../components/cluster/kubeadm";
 import { RECEIVE_JOIN_MATERIAL, registerJoinScript, renderJoinMaterial } from "../../../components/cluster/join";
 import { PATHS } from "../../../components/cluster/parts";
@@ -32,6 +32,7 @@ import { ensureKubernetesBinaries, ensureKubernetesRepository } from "../../supp
 import { bootGuest, ensureBaseImage, Guest, l2Segment, L2Segment, Mirror, sshOk, startMirror } from "../../support/guest";
 import { bcrypt, makeCa, openssl, serverCert } from "../../support/pki";
 import { ensureClusterImages } from "../../../tools/images/cluster-images";
+import { ensureWorkloadImages } from "../../../tools/images/workload-images";
 import { pushOciTarball } from "../../registry/oci-push";
 
 const REPO = path.resolve(__dirname, "../../..");
@@ -42,6 +43,10 @@ const TINY = "docker.io/groundwork/tiny:1.0";
 const t0 = Date.now();
 const since = () => (Date.now() - t0) / 1000;
 const note = (msg: string) => process.stderr.write(`[cluster.guest +${since().toFixed(1)}s] ${msg}\n`);
+
+/** A Kubernetes object as parsed from workloads.yaml. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AppObject = { kind: string; metadata: { name: string }; spec: any; stringData?: Record<string, string> };
 
 interface PlanMachine {
     name: string;
@@ -125,10 +130,11 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
         const bin = ensureKubernetesBinaries();
         const repo = ensureKubernetesRepository(version, bin);
         const images = await ensureClusterImages();
+        const appImages = await ensureWorkloadImages();
         await ensureBaseImage();
         mirror = await startMirror([...Object.keys(DEFAULT_ENGINE_PACKAGES.containerd), ...Object.keys(STANDALONE_REGISTRY_PACKAGES)], { flat: { kubernetes: repo.dir } });
         timings.artifactsSec = (Date.now() - t) / 1000;
-        note(`artifacts: ${repo.debs.length} debs, ${images.images.length} images (${images.tar}), mirror ${mirror.packageCount} packages ${mirror.sizeMiB} MiB (${timings.artifactsSec}s)`);
+        note(`artifacts: ${repo.debs.length} debs, ${images.images.length} cluster images (${images.tar}), ${appImages.images.length} workload images (${appImages.tar}), mirror ${mirror.packageCount} packages ${mirror.sizeMiB} MiB (${timings.artifactsSec}s)`);
 
         // 2. What the program renders for the stack.
         const out = path.join(work, "render");
@@ -198,7 +204,7 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
         assert.match(regRun.output, /registry: https:\/\/registry\.gwk\.test:5000\/v2\/ is up \(TLS, htpasswd auth\)/, regRun.output.slice(-1500));
         const regPort = await segment.forward(reg.address, 5000);
         t = Date.now();
-        const seed = execFileSync("node", [path.join(REPO, "bin/groundwork.js"), "seed", "--stack-file", STACK, "--from", images.tar, "--ca", tls.caFile, "--connect", `127.0.0.1:${regPort}`], {
+        const seed = execFileSync("node", [path.join(REPO, "bin/groundwork.js"), "seed", "--stack-file", STACK, "--from", images.tar, "--from", appImages.tar, "--ca", tls.caFile, "--connect", `127.0.0.1:${regPort}`], {
             env: { ...process.env, GROUNDWORK_REGISTRY_PASSWORD: password },
             stdio: ["ignore", "pipe", "inherit"],
         }).toString();
@@ -301,7 +307,68 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
         const answer = await kubectl(["logs", "client"]);
         assert.strictEqual(answer.trim(), webPod, `the client on ${cp.name} got "${answer.trim()}" from web.default.svc.cluster.local`);
 
-        // 11. A second run of every bootstrap changes nothing.
+        // 11. The application matrix: the objects render wrote for the stack's apps, their images
+        // only in the registry (seeded above), their generated credentials made here as the program's
+        // RandomPassword makes them, their volumes the data center's local disks on the worker.
+        t = Date.now();
+        const appObjects = parseAllDocuments(fs.readFileSync(path.join(out, "workloads.yaml"), "utf8")).map((d) => d.toJSON() as AppObject);
+        for (const o of appObjects.filter((x) => x.kind === "Secret")) {
+            for (const [k, v] of Object.entries(o.stringData ?? {})) if (/^generated-x*$/.test(v)) o.stringData![k] = crypto.randomBytes(v.length).toString("base64url").slice(0, v.length);
+        }
+        const claims = appObjects.flatMap((o) => {
+            if (o.kind === "PersistentVolumeClaim") return [{ name: o.metadata.name, size: o.spec.resources.requests.storage as string }];
+            if (o.kind === "StatefulSet") return (o.spec.volumeClaimTemplates ?? []).flatMap((c: AppObject) => Array.from({ length: o.spec.replicas ?? 1 }, (_, i) => ({ name: `${c.metadata.name}-${o.metadata.name}-${i}`, size: c.spec.resources.requests.storage as string })));
+            return [];
+        });
+        const storageClass: string = stack.apps.storageClass;
+        await sshOk(workerGuest, `sudo install -d -m 0777 ${claims.map((c) => `/srv/local-disks/${c.name}`).join(" ")}`);
+        const volumes = [
+            { apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name: storageClass }, provisioner: "kubernetes.io/no-provisioner", volumeBindingMode: "Immediate", reclaimPolicy: "Retain" },
+            ...claims.map((c) => ({
+                apiVersion: "v1",
+                kind: "PersistentVolume",
+                metadata: { name: `local-${c.name}` },
+                spec: {
+                    capacity: { storage: c.size },
+                    accessModes: ["ReadWriteOnce"],
+                    persistentVolumeReclaimPolicy: "Retain",
+                    storageClassName: storageClass,
+                    claimRef: { namespace: "apps", name: c.name },
+                    local: { path: `/srv/local-disks/${c.name}` },
+                    nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [worker.name] }] }] } },
+                },
+            })),
+        ];
+        await kubectl(["apply", "-f", "-"], [...volumes, ...appObjects].map((o) => JSON.stringify(o)).join("\n"));
+        note(`apps: ${appObjects.length} objects and ${claims.length} local volumes applied (${claims.map((c) => `${c.name} ${c.size}`).join(", ")})`);
+        const roles = Object.entries(stack.apps.workloads as Record<string, { role: string }>);
+        const kindOf = (role: string) => (["user-db", "queue", "analytics-db"].includes(role) ? "statefulset" : "deployment");
+        await waitFor("every workload ready", async () => {
+            const states = await Promise.all(roles.map(async ([name, w]) => JSON.parse(await kubectl(["-n", "apps", "get", kindOf(w.role), name, "-o", "json"])).status as { readyReplicas?: number; replicas?: number }));
+            return states.every((st) => (st.readyReplicas ?? 0) >= 1 && st.readyReplicas === st.replicas);
+        }, 1800);
+        timings.appsReadySec = (Date.now() - t) / 1000;
+        note(`apps ready in ${timings.appsReadySec}s:\n${await kubectl(["-n", "apps", "get", "pods,pvc", "-o", "wide"])}`);
+        assert.deepStrictEqual(roles.map(([, w]) => w.role).sort(), ["queue", "static-site", "user-db", "web-api"]);
+        // The API and the site answer through their Services, asked by name from a pod on the control plane.
+        const ask = { apiVersion: "v1", kind: "Pod", metadata: { name: "ask-apps", namespace: "default" }, spec: { nodeSelector: { "kubernetes.io/hostname": cp.name }, tolerations: [{ operator: "Exists" }], restartPolicy: "Never", containers: [{ name: "ask", image: TINY, command: ["/bin/busybox", "sh", "-c", "wget -qO- http://api.apps.svc.cluster.local/ && echo '--' && wget -qO- http://site.apps.svc.cluster.local/ | grep -o '<title>[^<]*</title>'"] }] } };
+        await kubectl(["apply", "-f", "-"], JSON.stringify(ask));
+        await waitFor("the ask-apps pod finished", async () => ["Succeeded", "Failed"].includes(JSON.parse(await kubectl(["get", "pod", "ask-apps", "-o", "json"])).status.phase), 900);
+        const answers = (await kubectl(["logs", "ask-apps"])).split("--").map((x) => x.trim());
+        assert.strictEqual(answers[0], "api", `the web API answered "${answers[0]}"`);
+        assert.strictEqual(answers[1], "<title>Welcome to nginx!</title>", `the static site answered "${answers[1]}"`);
+        // The user database's backup: its CronJob run now, pg_dump over the Service with the generated password, onto its own claim.
+        await kubectl(["-n", "apps", "create", "job", "users-backup-now", "--from=cronjob/users-backup"]);
+        timings.backupSec = await waitFor("the backup job complete", async () => {
+            const st = JSON.parse(await kubectl(["-n", "apps", "get", "job", "users-backup-now", "-o", "json"])).status as { succeeded?: number; failed?: number };
+            if ((st.failed ?? 0) > 2) throw new Error(`the backup job failed: ${await kubectl(["-n", "apps", "logs", "job/users-backup-now"])}`);
+            return (st.succeeded ?? 0) >= 1;
+        }, 900);
+        const dumps = await sshOk(workerGuest, "sudo ls -l /srv/local-disks/users-backup/");
+        assert.match(dumps, /users-\d{8}T\d{6}Z\.dump\n?$/m, dumps);
+        note(`apps answered: api "${answers[0]}", site ${answers[1]}; backup in ${timings.backupSec}s: ${dumps.trim().split("\n").pop()}`);
+
+        // 12. A second run of every bootstrap changes nothing.
         const again = await Promise.all(([[regGuest, reg], [cpGuest, cp], [workerGuest, worker]] as const).map(async ([g, m]) => ({ m, run: await runBootstrap(g, script(m)) })));
         for (const { m, run } of again) {
             const changes = /done: (\d+) change/.exec(run.output);
