@@ -40,13 +40,15 @@ export function figures(t: Timings): Record<string, number | undefined> {
     return {
         "floor: boot → cloud-init done (3 guests)": n("guestsUpSec"),
         "registry bootstrap": n("registryReadySec"),
-        "seed (10 images)": n("seedSec"),
+        "seed (cluster and workload images)": n("seedSec"),
         "kubeadm init": n("kubeadmInitSec"),
         "control-plane bootstrap": n("controlPlaneBootstrapSec"),
         "boot → VIP answers": after("vipReadySec"),
         "boot → both nodes Ready": after("nodesReadySec"),
         "boot → CoreDNS available": after("corednsReadySec"),
         "web pod running (after apply)": n("podRunningSec"),
+        "apps: every workload ready (after apply)": n("appsReadySec"),
+        "apps: the backup job complete": n("backupSec"),
     };
 }
 

@@ -44,8 +44,7 @@ const t0 = Date.now();
 const since = () => (Date.now() - t0) / 1000;
 const note = (msg: string) => process.stderr.write(`[cluster.guest +${since().toFixed(1)}s] ${msg}\n`);
 
-/** A Kubernetes object as parsed from workloads.yaml. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+/** A Kubernetes object as parsed from workloads.yaml (spec left open: several kinds). */
 type AppObject = { kind: string; metadata: { name: string }; spec: any; stringData?: Record<string, string> };
 
 interface PlanMachine {
@@ -360,8 +359,9 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
         // The user database's backup: its CronJob run now, pg_dump over the Service with the generated password, onto its own claim.
         await kubectl(["-n", "apps", "create", "job", "users-backup-now", "--from=cronjob/users-backup"]);
         timings.backupSec = await waitFor("the backup job complete", async () => {
-            const st = JSON.parse(await kubectl(["-n", "apps", "get", "job", "users-backup-now", "-o", "json"])).status as { succeeded?: number; failed?: number };
-            if ((st.failed ?? 0) > 2) throw new Error(`the backup job failed: ${await kubectl(["-n", "apps", "logs", "job/users-backup-now"])}`);
+            const st = JSON.parse(await kubectl(["-n", "apps", "get", "job", "users-backup-now", "-o", "json"])).status as { succeeded?: number; conditions?: { type: string; status: string; message?: string }[] };
+            const failed = st.conditions?.find((c) => c.type === "Failed" && c.status === "True");
+            if (failed) throw new Error(`the backup job failed (${failed.message ?? ""}): ${await kubectl(["-n", "apps", "logs", "job/users-backup-now"]).catch((e: Error) => e.message)}`);
             return (st.succeeded ?? 0) >= 1;
         }, 900);
         const dumps = await sshOk(workerGuest, "sudo ls -l /srv/local-disks/users-backup/");
