@@ -6,7 +6,7 @@ import { UsageError, parseFlags } from "../args";
 import { prepareOut, RENDER_MARKER, renderMarker } from "../render-out";
 import { EXIT, reportProblems, specOrExit, STACK_FLAGS } from "../common";
 import { userDataProblems } from "../userdata-size";
-import { BootstrapIdentity, BootstrapPart, placeholder, placeholdersIn, renderBootstrapScript, renderUserData } from "../../components/engine/bootstrap";
+import { BootstrapIdentity, BootstrapPart, placeholder, placeholdersIn, renderBootstrapScript, renderResetScript, renderUserData } from "../../components/engine/bootstrap";
 import { EngineConfig } from "../../components/engine/config";
 import { EngineOptions, engineModule, engineParts, enginePackages } from "../../components/engine/engines";
 import { sandboxImage } from "../../components/engine/render-containerd";
@@ -149,6 +149,9 @@ export function renderStack(spec: PlatformSpec, providers: PartsProvider[] = par
         const userData = renderUserData(identity, script);
         const out: Record<string, string> = { "user-data": userData };
         if (machine.backend === "baremetal") out["bootstrap.sh"] = script;
+        // What `pulumi destroy` (or the host leaving its group) runs on a bare-metal host.
+        const onDestroy = spec.config.backends.baremetal?.onDestroy ?? "reset";
+        if (machine.backend === "baremetal" && onDestroy !== "keep") out["reset.sh"] = renderResetScript(machine.name, parts, onDestroy);
         for (const [name, content] of Object.entries(out)) files.set(`${machine.name}/${name}`, content);
         const names = placeholdersIn(script);
         names.forEach((n) => used.add(n));

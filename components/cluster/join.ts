@@ -47,11 +47,8 @@ export function renderJoinMaterial(m: JoinMaterial): string {
     return lines.join("\n") + "\n";
 }
 
-/** A bash script run as root over SSH: directly when the login user is root, otherwise through passwordless sudo. */
-export function asRoot(script: string): string {
-    const s = shq(script);
-    return `if [ "$(id -u)" -eq 0 ]; then bash -c ${s}; else sudo -n bash -c ${s}; fi`;
-}
+export { asRoot } from "../kit/shell";
+import { asRoot } from "../kit/shell";
 
 /** Bash: writes stdin (the join material) to the root-only file, atomically, never readable by others. */
 export const RECEIVE_JOIN_BODY = [

@@ -67,5 +67,7 @@ export function metadataGuardPart(podCidr: string): BootstrapPart {
             { path: METADATA_GUARD.unit, content: unit, mode: "0644" },
         ],
         script,
+        // A reset: the unit goes with its files; the rules it inserted last until the next boot.
+        undo: `if systemctl is-enabled --quiet groundwork-metadata-guard.service 2>/dev/null; then systemctl disable groundwork-metadata-guard.service >/dev/null 2>&1; gw_note_change metadata-guard; fi`,
     };
 }

@@ -87,7 +87,7 @@ export function kubernetesKeyPart(s: ClusterSettings): BootstrapPart {
             "fi",
         );
     }
-    return { name: "kubernetes/key", files: [], script: lines.join("\n") };
+    return { name: "kubernetes/key", files: [], script: lines.join("\n"), undo: `gw_remove '${KUBERNETES_APT.aptKeyring}'` };
 }
 
 /**
@@ -126,7 +126,9 @@ export function kubernetesPackagesPart(s: ClusterSettings): BootstrapPart {
         "done",
         "systemctl enable kubelet >/dev/null 2>&1",
     ].join("\n");
-    return { name: "kubernetes", files, absent, script };
+    // A reset: kubelet stops and stays off (kubeadm reset, run before, left it nothing to run).
+    const undo = 'if systemctl is-enabled --quiet kubelet 2>/dev/null || systemctl is-active --quiet kubelet; then systemctl disable --now kubelet >/dev/null 2>&1; gw_note_change kubelet; log "reset: kubelet stopped and disabled"; fi';
+    return { name: "kubernetes", files, absent, script, undo, packages: kubernetesPackages(s).map((p) => p.split("=")[0]) };
 }
 
 /** The key step, then the packages step. */

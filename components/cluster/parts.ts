@@ -1,7 +1,7 @@
 import { BootstrapFile, BootstrapPart, shq } from "../engine/bootstrap";
 import { MachineSpec } from "../machines/machine";
 import { CERTIFICATE_KEY_MARKER, JOIN_MATERIAL_PATH, TOKEN_MARKER } from "./join";
-import { ClusterSettings, ClusterTrust, controlPlanePatches, endpointAddress, PATCHES_DIR, renderClusterConfiguration, renderKubeadmInit, renderKubeadmJoin } from "./kubeadm";
+import { ClusterSettings, ClusterTrust, controlPlanePatches, endpointAddress, engineRuntime, PATCHES_DIR, renderClusterConfiguration, renderKubeadmInit, renderKubeadmJoin } from "./kubeadm";
 import { metadataGuardPart } from "./metadata-guard";
 import { KUBECONFIG_PLACEHOLDER, renderKubeVipManifest, VIP_INTERFACE_PLACEHOLDER } from "./kube-vip";
 import { KUBERNETES_APT, kubernetesPackagesParts } from "./packages";
@@ -202,7 +202,22 @@ export function kubeadmPart(s: ClusterSettings, node: MachineSpec, firstControlP
         '  log "kubeadm: joined in $((SECONDS - start))s"',
         "fi",
     );
-    return { name: "kubeadm", files, script: lines.join("\n") };
+    return { name: "kubeadm", files, script: lines.join("\n"), undo: kubeadmUndo(s) };
+}
+
+/**
+ * A reset: `kubeadm reset` while the node still has kubeadm's state (its static pods stop, its
+ * certificates, kubeconfigs and etcd data go), then the CNI configuration kubeadm leaves behind.
+ */
+function kubeadmUndo(s: ClusterSettings): string {
+    return [
+        "if command -v kubeadm >/dev/null 2>&1 && [[ -e /etc/kubernetes/kubelet.conf || -e /etc/kubernetes/admin.conf || -n $(ls -A /etc/kubernetes/manifests 2>/dev/null) ]]; then",
+        '  log "reset: kubeadm reset"',
+        `  kubeadm reset --force --cri-socket=${engineRuntime(s.engine).criSocket}`,
+        "  gw_note_change kubeadm-reset",
+        "fi",
+        ...["/etc/cni/net.d", "/var/lib/cni", "/run/flannel"].map((d) => `gw_remove_tree ${d}`),
+    ].join("\n");
 }
 
 /** Both cluster parts of one machine, in the order they run (after the engine's). */

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { BootstrapIdentity, BootstrapPart, renderBootstrapScript, renderUserData } from "../engine/bootstrap";
+import { BootstrapIdentity, BootstrapPart, renderBootstrapScript, renderResetScript, renderUserData, ResetMode } from "../engine/bootstrap";
 import { EngineConfig, EngineKind } from "../engine/config";
 import { noProxyList } from "../engine/render-host";
 import { Bootstrap, MachineSpec } from "../machines/machine";
@@ -88,6 +88,8 @@ export interface NodeBootstrapArgs {
     before?: pulumi.Input<BootstrapPart[]>;
     /** Parts that run after the cluster's. Defaults to none. */
     after?: pulumi.Input<BootstrapPart[]>;
+    /** Bare metal: render the host's reset script in this mode (Bootstrap.reset). Defaults to none. */
+    resetMode?: ResetMode;
 }
 
 /**
@@ -96,8 +98,8 @@ export interface NodeBootstrapArgs {
  */
 export function clusterBootstrap(a: NodeBootstrapArgs): Bootstrap {
     const identity = pulumi.output(a.deployKey).apply((key) => (key === undefined ? a.identity : { ...a.identity, sshAuthorizedKeys: [...a.identity.sshAuthorizedKeys, key.trim()] }));
-    const script = pulumi.all([a.trust, identity, a.before ?? [], a.after ?? []]).apply(([trust, id, before, after]) =>
-        renderBootstrapScript(id, [...before, ...clusterParts(a.settings, a.spec, a.firstControlPlane, trust), ...after]),
-    );
-    return { script, userData: pulumi.all([identity, script]).apply(([id, s]) => renderUserData(id, s)) };
+    const parts = pulumi.all([a.trust, a.before ?? [], a.after ?? []]).apply(([trust, before, after]) => [...before, ...clusterParts(a.settings, a.spec, a.firstControlPlane, trust), ...after]);
+    const script = pulumi.all([identity, parts]).apply(([id, p]) => renderBootstrapScript(id, p));
+    const mode = a.resetMode;
+    return { script, userData: pulumi.all([identity, script]).apply(([id, s]) => renderUserData(id, s)), ...(mode !== undefined ? { reset: parts.apply((p) => renderResetScript(a.spec.name, p, mode)) } : {}) };
 }

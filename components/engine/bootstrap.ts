@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import { shq } from "../kit/shell";
 
 /** A file a bootstrap part puts on the machine. */
 export interface BootstrapFile {
@@ -29,6 +30,14 @@ export interface BootstrapPart {
     absent?: string[];
     /** Bash run with `set -euo pipefail`; may be empty. */
     script: string;
+    /**
+     * Bash the host's reset (renderResetScript) runs for this part after removing its files: what
+     * the part set going that is not a file (a service, kubeadm's state). Idempotent; may also call
+     * `gw_remove_tree PATH`, which the reset script defines. Defaults to none.
+     */
+    undo?: string;
+    /** apt packages this part installs and holds: a purging reset removes them. Defaults to none. */
+    packages?: string[];
 }
 
 /** Who logs in, and the machine's identity. */
@@ -61,10 +70,7 @@ function heredocMarker(content: string): string {
     return marker;
 }
 
-/** Single-quotes a word for bash. */
-export function shq(word: string): string {
-    return `'${word.replace(/'/g, `'\\''`)}'`;
-}
+export { shq } from "../kit/shell";
 
 function checkPath(path: string, part: string): void {
     if (!/^\/[A-Za-z0-9._:@+/-]+$/.test(path) || path.includes("/../") || path.endsWith("/")) {
@@ -185,6 +191,66 @@ export function renderPartsScript(hostname: string, parts: BootstrapPart[]): str
     ];
     for (const part of parts) lines.push(...renderPart(part));
     lines.push("", `log "bootstrap of ${host} done: \${#GW_CHANGED[@]} change(s)"`, "");
+    return lines.join("\n");
+}
+
+/** Folders and files that are groundwork's alone on a host: a reset removes them whole. */
+export const GROUNDWORK_TREES = ["/etc/groundwork", "/var/lib/groundwork", BOOTSTRAP_PATH] as const;
+
+/** What a reset leaves of the engine: `reset` keeps it (without groundwork's configuration), `purge` removes every package the parts installed. */
+export type ResetMode = "reset" | "purge";
+
+/**
+ * The script a host runs when it leaves the platform (bare metal: `pulumi destroy`, or the host
+ * taken out of its group): the parts in reverse order, each losing the files it wrote and running
+ * its `undo` (kubeadm reset, services stopped); then groundwork's own folders (join material,
+ * kubeadm configs, the CA copies); with `purge`, every package the parts installed, the engine's
+ * included. The login user, its sudo rule and its SSH keys stay: the operator reaches the host
+ * with them. Holds paths only, never a file's content: no secret is in it. A second run changes
+ * nothing and reports `0 change(s)`.
+ */
+export function renderResetScript(hostname: string, parts: BootstrapPart[], mode: ResetMode): string {
+    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(hostname)) throw new Error(`hostname must be a DNS name, got "${hostname}"`);
+    const lines = [
+        "#!/bin/bash",
+        "# groundwork reset — rendered; run when the host leaves the platform. Safe to run again: a second run changes nothing.",
+        "set -euo pipefail",
+        "export DEBIAN_FRONTEND=noninteractive",
+        "umask 022",
+        PREAMBLE,
+        'gw_remove_tree() { if [[ -e $1 || -L $1 ]]; then rm -rf -- "$1"; gw_note_change "$1"; log "removed $1"; fi; }',
+        "",
+        `log "reset of ${hostname} starting (${mode})"`,
+    ];
+    const own = parts.filter((p) => p.name !== "identity");
+    for (const part of [...own].reverse()) {
+        const paths = [...new Set(part.files.map((f) => f.path))];
+        if (paths.length === 0 && (part.undo ?? "").trim() === "") continue;
+        lines.push("", `# --- ${part.name} ---`);
+        for (const p of paths) {
+            checkPath(p, part.name);
+            lines.push(`gw_remove ${shq(p)}`);
+        }
+        if ((part.undo ?? "").trim() !== "") lines.push(part.undo!.trimEnd());
+    }
+    lines.push("", "# --- groundwork's own folders ---", ...GROUNDWORK_TREES.map((t) => `gw_remove_tree ${shq(t)}`));
+    const packages = [...new Set(own.flatMap((p) => p.packages ?? []))].sort();
+    if (mode === "purge" && packages.length > 0) {
+        lines.push(
+            "",
+            "# --- packages (purge) ---",
+            `pkgs=(${packages.map(shq).join(" ")})`,
+            "present=()",
+            `for p in "\${pkgs[@]}"; do if dpkg-query -W -f='\${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then present+=("$p"); fi; done`,
+            'if [[ ${#present[@]} -gt 0 ]]; then',
+            '  log "reset: purging ${present[*]}"',
+            '  apt-mark unhold "${present[@]}" >/dev/null',
+            '  apt-get -q -y purge "${present[@]}"',
+            "  gw_note_change packages",
+            "fi",
+        );
+    }
+    lines.push("", `log "reset of ${hostname} done: \${#GW_CHANGED[@]} change(s)"`, "");
     return lines.join("\n");
 }
 

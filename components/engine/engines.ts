@@ -1,7 +1,7 @@
-import { BootstrapFile, BootstrapPart } from "./bootstrap";
+import { BootstrapFile, BootstrapPart, shq } from "./bootstrap";
 import { DEFAULT_ENGINE_PACKAGES, EngineConfig, EngineKind } from "./config";
 import { packagesPart, pinnedPackages } from "./render-apt";
-import { CONTAINERD_CONFIG, CONTAINERD_SOCKET, containerdFiles, RegistryAuth, staleCertsDCleanup, staleContainerdCaCopies } from "./render-containerd";
+import { CERTS_D, CONTAINERD_CONFIG, CONTAINERD_SOCKET, containerdFiles, RegistryAuth, staleCertsDCleanup, staleContainerdCaCopies } from "./render-containerd";
 import { DOCKER_DAEMON_JSON, dockerFiles } from "./render-docker";
 import { CA_DIR, hostPrepPart, proxyDropIn, trustPart } from "./render-host";
 
@@ -123,6 +123,20 @@ function servicePart(config: EngineConfig): BootstrapPart {
     return { name: "engine/service", files: [], script: lines.join("\n") };
 }
 
+/**
+ * A reset's undo of the engine's configuration: the registry folders left empty go, and a running
+ * engine restarts on its own defaults (no mirror, no registry credential of ours).
+ */
+function configUndo(services: string[], files: BootstrapFile[]): string {
+    const folders = [...new Set(files.map((f) => f.path.slice(0, f.path.lastIndexOf("/"))).filter((d) => d.startsWith(`${CERTS_D}/`)))].sort();
+    return [
+        ...folders.map((d) => `if [[ -d ${shq(d)} ]]; then rmdir --ignore-fail-on-non-empty ${shq(d)}; fi`),
+        `if gw_changed ${[...new Set(files.map((f) => f.path))].sort().map(shq).join(" ")}; then`,
+        ...services.map((svc) => `  if systemctl is-active --quiet ${svc}; then systemctl daemon-reload; systemctl restart ${svc}; gw_note_change restart:${svc}; log "reset: ${svc} restarted without groundwork's configuration"; fi`),
+        "fi",
+    ].join("\n");
+}
+
 /** groundwork's proxy drop-ins that this config does not write (proxy removed): made absent. */
 function staleFiles(written: BootstrapFile[]): string[] {
     const paths = new Set(written.map((f) => f.path));
@@ -142,7 +156,7 @@ export function engineParts(config: EngineConfig, opts: EngineOptions = {}): Boo
         hostPrepPart(),
         // Before the packages: an HTTPS mirror signed by the private CA must already be trusted.
         trustPart(config),
-        { name: "engine/config", files, absent: [...staleFiles(files), ...staleContainerdCaCopies(config)], script: staleCertsDCleanup(config) },
+        { name: "engine/config", files, absent: [...staleFiles(files), ...staleContainerdCaCopies(config)], script: staleCertsDCleanup(config), undo: configUndo(mod.services, files) },
         packagesPart(config, mod.defaultPackages, opts.noProxy),
         servicePart(config),
     ];

@@ -81,7 +81,7 @@ export function packagesPart(config: EngineConfig, defaults: Record<string, stri
         '  if ! grep -qx "${pin%%=*}" <<<"$held"; then apt-mark hold "${pin%%=*}" >/dev/null; gw_note_change "hold:${pin%%=*}"; fi',
         "done",
     ].join("\n");
-    return { name: "engine/packages", files, absent, script };
+    return { name: "engine/packages", files, absent, script, packages: pins.map(([n]) => n) };
 }
 
 /**

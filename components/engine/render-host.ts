@@ -87,7 +87,9 @@ export function trustPart(config: EngineConfig): BootstrapPart {
         '  log "engine/trust: OS trust store updated"',
         "fi",
     ].join("\n");
-    return { name: "engine/trust", files, script };
+    // A reset: the private CAs leave the OS trust store with their folder.
+    const undo = [`gw_remove_tree ${CA_DIR}`, `if gw_changed ${CA_DIR} && command -v update-ca-certificates >/dev/null; then update-ca-certificates --fresh >/dev/null; fi`].join("\n");
+    return { name: "engine/trust", files, script, undo };
 }
 
 /** Does `host` match a no_proxy entry (`.example.com`, `example.com`, `10.0.0.0/8`, an address, `*`)? */

@@ -1,6 +1,7 @@
 import { remote } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
+import { asRoot } from "../kit/shell";
 import { BareMetalBackendConfig } from "./config";
 import { Bootstrap, Machine, machineOf, MachineSpec } from "./machine";
 
@@ -28,6 +29,8 @@ export function scriptDigest(script: string): string {
 export class BareMetalMachine extends pulumi.ComponentResource {
     public readonly machine: Machine;
     public readonly bootstrapRun: remote.Command;
+    /** Runs the bootstrap's reset script when the host leaves the platform (backends.baremetal.onDestroy). */
+    public readonly resetOnDestroy?: remote.Command;
 
     constructor(name: string, args: BareMetalMachineArgs, opts?: pulumi.ComponentResourceOptions) {
         super("groundwork:machines:BareMetalMachine", name, {}, opts);
@@ -45,7 +48,24 @@ export class BareMetalMachine extends pulumi.ComponentResource {
             // progress stays visible; the outputs stay secret for anything a tool may echo.
             { parent: this, additionalSecretOutputs: ["stdout", "stderr"] },
         );
-        this.machine = machineOf(spec, args.sshUser, this.bootstrapRun, pulumi.output(spec.name), []);
+        if (args.bootstrap.reset !== undefined) {
+            // Its own resource, never replaced by a new bootstrap (a changed script replaces
+            // bootstrapRun; running the reset then would wipe the host just converged): it only
+            // runs when the host leaves the platform. A changed reset script is stored in place.
+            this.resetOnDestroy = new remote.Command(
+                `${name}-reset`,
+                {
+                    connection: { host: spec.address, port: backend.sshPort, user: backend.sshUser, privateKey: pulumi.secret(args.privateKey), dialErrorLimit: 20 },
+                    create: "true",
+                    update: "true",
+                    delete: pulumi.output(args.bootstrap.reset).apply(asRoot),
+                },
+                { parent: this, dependsOn: [this.bootstrapRun] },
+            );
+        }
+        // Layers above depend on the reset when there is one: it comes after the bootstrap, and on
+        // destroy it runs only after everything on the cluster is gone (their API is still up).
+        this.machine = machineOf(spec, args.sshUser, this.resetOnDestroy ?? this.bootstrapRun, pulumi.output(spec.name), []);
         this.registerOutputs({ bmc: spec.bmc });
     }
 }

@@ -116,6 +116,13 @@ export const baremetalBackend = z
         /** SSH user the bootstrap is delivered as (needs sudo). Defaults to root. */
         sshUser: z.string().min(1).default("root"),
         sshPort: count(1).max(65535).default(22),
+        /**
+         * What a host gets when it leaves the platform (`pulumi destroy`, or taken out of its group):
+         * `reset` kubeadm reset and groundwork's files, join material, CA copies and registry
+         * configuration removed, the engine kept on its defaults; `purge` that and every package the
+         * bootstrap installed (engine, Kubernetes); `keep` nothing runs.
+         */
+        onDestroy: z.enum(["reset", "purge", "keep"]).default("reset"),
         privateKey: z.never({ invalid_type_error: `${SECRET_HINT}; use \`pulumi config set --secret groundwork:sshPrivateKey\`` }).optional(),
     })
     .strict();

@@ -43,6 +43,8 @@ export interface Bootstrap {
     userData: pulumi.Input<string>;
     /** The bootstrap script itself, run over SSH on bare metal. */
     script: pulumi.Input<string>;
+    /** Bare metal: what the host runs when it leaves the platform (renderResetScript). None: the host is left as it is. */
+    reset?: pulumi.Input<string>;
 }
 
 /** The Machine contract: every backend returns this shape; layers above never see the backend. */

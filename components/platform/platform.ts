@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AddonCredentials, Cluster, ClusterSecrets, clusterBootstrap, firstControlPlane, flannelOptionsOf, renderOpenStackCloudConf, SshConnection } from "../cluster";
-import { BootstrapIdentity, BootstrapPart, renderBootstrapScript, renderUserData } from "../engine/bootstrap";
+import { BootstrapIdentity, BootstrapPart, renderBootstrapScript, renderResetScript, renderUserData, ResetMode } from "../engine/bootstrap";
 import { engineParts } from "../engine/engines";
 import { Backends, Bootstrap, Machine, MachinePool, MachineSpec, OpenStackFoundation, platformPorts, SubnetInfo, VsphereFoundation } from "../machines";
 import { Harbor, issueRegistryTls, RegistryEndpoint, RegistryTls, StandaloneRegistry } from "../registry";
+import { baremetalBackend } from "../machines/config";
 import { etcdSnapshotsToS3, openstackCloudIntegration, PlatformSpec, SecretName } from "./config";
 import { Workloads } from "../workloads/workloads";
 import { nodeClusterSettings, nodeEngine, nodeRegistry, platformNoProxy, registryWired, stackWorkloadContext, workloadsDeployed } from "./wiring";
@@ -133,19 +134,26 @@ export class Platform extends pulumi.ComponentResource {
         const trust = secrets?.trust();
         const first = firstControlPlane(spec.machines)!.name;
 
+        // Bare-metal hosts get a reset for when they leave the platform (backends.baremetal.onDestroy); VMs are deleted instead.
+        const onDestroy = (c.backends.baremetal ?? baremetalBackend.parse({})).onDestroy;
+        const resetMode = (m: MachineSpec): ResetMode | undefined => (m.backend === "baremetal" && onDestroy !== "keep" ? onDestroy : undefined);
+        const resetOf = (m: MachineSpec, parts: pulumi.Output<BootstrapPart[]>) => {
+            const mode = resetMode(m);
+            return mode === undefined ? {} : { reset: parts.apply((p) => renderResetScript(m.name, p, mode)) };
+        };
         const bootstrap = (m: MachineSpec): Bootstrap => {
             const identity: BootstrapIdentity = { hostname: m.name, sshUser: c.machines.sshUser, sshAuthorizedKeys: c.machines.sshAuthorizedKeys };
             if (m.role === "registry" && reg.standalone) {
                 const script = pulumi.secret(reg.standalone.parts.apply((parts) => renderBootstrapScript(identity, parts)));
-                return { script, userData: pulumi.secret(script.apply((s) => renderUserData(identity, s))) };
+                return { script, userData: pulumi.secret(script.apply((s) => renderUserData(identity, s))), ...resetOf(m, reg.standalone.parts) };
             }
             if (settings && trust && secrets) {
                 // VMs take the deploy key the join material comes with; bare metal is reached with the configured key.
                 const deployKey = m.backend === "baremetal" ? undefined : secrets.deployPublicKey;
-                return clusterBootstrap({ settings, spec: m, firstControlPlane: first, trust, identity, deployKey, before: engineP });
+                return clusterBootstrap({ settings, spec: m, firstControlPlane: first, trust, identity, deployKey, before: engineP, resetMode: resetMode(m) });
             }
             const script = secretIfCredential(engineP.apply((parts) => renderBootstrapScript(identity, parts)));
-            return { script, userData: secretIfCredential(script.apply((s) => renderUserData(identity, s))) };
+            return { script, userData: secretIfCredential(script.apply((s) => renderUserData(identity, s))), ...resetOf(m, engineP) };
         };
 
         const groups = new Map<string, MachineSpec[]>();
@@ -215,7 +223,7 @@ export class Platform extends pulumi.ComponentResource {
             backends.vsphere = new VsphereFoundation(`${name}-vsphere`, { backend: c.backends.vsphere!, password: pulumi.secret(args.secrets?.vspherePassword ?? ""), environment: c.environment }, child);
         }
         if (used.has("baremetal")) {
-            backends.baremetal = { backend: c.backends.baremetal ?? { sshUser: "root", sshPort: 22 }, privateKey: pulumi.secret(args.secrets?.sshPrivateKey ?? "") };
+            backends.baremetal = { backend: c.backends.baremetal ?? baremetalBackend.parse({}), privateKey: pulumi.secret(args.secrets?.sshPrivateKey ?? "") };
         }
         return backends;
     }

@@ -158,6 +158,8 @@ export function standaloneRegistryPart(input: StandaloneRegistryInput): Bootstra
             { path: p.dropIn, content: renderDropIn() },
         ],
         script: renderScript(input.host, port),
+        // A reset: the service stops with its configuration gone; its images stay in the storage folder.
+        undo: 'if systemctl is-enabled --quiet docker-registry 2>/dev/null || systemctl is-active --quiet docker-registry; then systemctl disable --now docker-registry >/dev/null 2>&1; systemctl daemon-reload; gw_note_change docker-registry; log "reset: docker-registry stopped and disabled"; fi',
     };
 }
 

@@ -133,7 +133,7 @@ describe("machines: bare-metal backend", () => {
     it("creates nothing but an SSH command carrying the same script, with the key as a secret", async () => {
         const m = new BareMetalMachine("cdc-metal-01", {
             spec: spec({ backend: "baremetal", role: "worker", name: "cdc-metal-01", address: "172.16.8.101", bmc: { address: "172.16.9.101", kind: "redfish" } }),
-            backend: { sshUser: "root", sshPort: 22 },
+            backend: { sshUser: "root", sshPort: 22, onDestroy: "reset" },
             privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----x",
             bootstrap,
             sshUser: "groundwork",
@@ -147,6 +147,32 @@ describe("machines: bare-metal backend", () => {
         assert.deepStrictEqual(cmd.inputs.triggers, [scriptDigest(bootstrap.script)]);
         assert.deepStrictEqual([cmd.inputs.connection.host, cmd.inputs.connection.user], ["172.16.8.101", "root"]);
         assert.ok(cmd.secretInputs.some((p) => p.startsWith("connection")), JSON.stringify(cmd.secretInputs));
+    });
+
+    it("with a reset script: a second command that only runs it on delete (create and update do nothing), never replaced by a new bootstrap", async () => {
+        const reset = "#!/bin/bash\nkubeadm reset --force\n";
+        const m = new BareMetalMachine("cdc-metal-02", {
+            spec: spec({ backend: "baremetal", role: "worker", name: "cdc-metal-02", address: "172.16.8.102" }),
+            backend: { sshUser: "groundwork", sshPort: 2222, onDestroy: "reset" },
+            privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----x",
+            bootstrap: { ...bootstrap, reset },
+            sshUser: "groundwork",
+        });
+        await settle();
+        const cmds = recorder.ofType("command:remote:Command");
+        assert.deepStrictEqual(cmds.map((c) => c.name).sort(), ["cdc-metal-02-bootstrap", "cdc-metal-02-reset"]);
+        const r = cmds.find((c) => c.name === "cdc-metal-02-reset")!;
+        assert.deepStrictEqual([r.inputs.create, r.inputs.update, r.inputs.triggers, r.inputs.stdin], ["true", "true", undefined, undefined]);
+        // The script itself, run as root (bash -c, no stdin), by bash from the delete command.
+        assert.strictEqual(r.inputs.delete, `if [ "$(id -u)" -eq 0 ]; then bash -c '#!/bin/bash\nkubeadm reset --force\n'; else sudo -n bash -c '#!/bin/bash\nkubeadm reset --force\n'; fi`);
+        assert.deepStrictEqual([r.inputs.connection.host, r.inputs.connection.port, r.inputs.connection.user], ["172.16.8.102", 2222, "groundwork"]);
+        // What the layers above depend on: destroy deletes them before the reset runs.
+        assert.strictEqual(m.machine.resource, m.resetOnDestroy);
+        // Without a reset script (onDestroy: keep renders none) there is no second command.
+        recorder.reset();
+        new BareMetalMachine("cdc-metal-03", { spec: spec({ backend: "baremetal", role: "worker", name: "cdc-metal-03", address: "172.16.8.103" }), backend: { sshUser: "root", sshPort: 22, onDestroy: "keep" }, privateKey: "k", bootstrap, sshUser: "groundwork" });
+        await settle();
+        assert.deepStrictEqual(recorder.ofType("command:remote:Command").map((c) => c.name), ["cdc-metal-03-bootstrap"]);
     });
 
     it("changes the trigger only when the rendered script changes", () => {
