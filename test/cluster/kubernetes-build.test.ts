@@ -21,6 +21,9 @@ const COMPONENTS: Record<string, string[]> = {
     "cni-plugins-v1.6.2": ["bridge", "host-local", "loopback", "portmap"],
     "cni-flannel-v0.9.1": ["flannel"],
     "cri-tools-v1.34.0": ["crictl"],
+    // The workload images' programs (tools/images/workload-images.ts).
+    "http-echo-v1.0.0": ["http-echo"],
+    "nats-server-v2.15.2": ["nats-server"],
     "pause-3.10": ["pause"],
 };
 const BINARIES = Object.values(COMPONENTS).flat();
