@@ -280,36 +280,11 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
         assert.match(nodeList, new RegExp(`${cp.name}\\s+Ready\\s+control-plane.*${cp.address.replace(/\./g, "\\.")}`));
         assert.match(nodeList, new RegExp(`${worker.name}\\s+Ready.*${worker.address.replace(/\./g, "\\.")}`));
 
-        // 10. A Deployment whose image exists only in the registry, on the worker; a client on the control plane reaches it by Service name.
-        const tiny = path.join(work, "tiny.tar");
-        execFileSync(path.join(REPO, "tools/guest/tiny-image.sh"), [tiny, "groundwork/tiny:1.0"], { stdio: ["ignore", "ignore", "pipe"] });
-        // Where the nodes' mirror configuration looks for docker.io/groundwork/tiny in the registry.
-        const endpoint = registryEndpoint(registryConfig.parse(stack.registry), [], tls.caPem)!;
-        const inRegistry = imageThroughRegistry(TINY, endpoint)!.slice(endpoint.authority.length + 1);
-        await pushOciTarball(tiny, inRegistry.split(":")[0], "1.0", { host: regHost, connectAddress: "127.0.0.1", connectPort: regPort, port: 5000, caPem: tls.caPem, username: DEFAULT_REGISTRY_USER, password });
-        const objects = [
-            { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "default" }, spec: { replicas: 1, selector: { matchLabels: { app: "web" } }, template: { metadata: { labels: { app: "web" } }, spec: { nodeSelector: { "kubernetes.io/hostname": worker.name }, containers: [{ name: "web", image: TINY, imagePullPolicy: "Always", command: ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/"], ports: [{ containerPort: 8080 }] }] } } } },
-            { apiVersion: "v1", kind: "Service", metadata: { name: "web", namespace: "default" }, spec: { selector: { app: "web" }, ports: [{ port: 8080, targetPort: 8080 }] } },
-        ];
-        await kubectl(["apply", "-f", "-"], objects.map((o) => JSON.stringify(o)).join("\n"));
-        const podWait = await waitFor("the web pod running", async () => {
-            const pods = JSON.parse(await kubectl(["get", "pods", "-l", "app=web", "-o", "json"])).items as { status: { phase: string }; spec: { nodeName?: string } }[];
-            return pods.some((p) => p.status.phase === "Running" && p.spec.nodeName === worker.name);
-        });
-        timings.podRunningSec = podWait;
-        const webPod = JSON.parse(await kubectl(["get", "pods", "-l", "app=web", "-o", "json"])).items[0].metadata.name as string;
-        const pulled = await kubectl(["get", "events", "--field-selector", `involvedObject.name=${webPod}`, "-o", "json"]);
-        assert.match(pulled, /Successfully pulled image \\"docker\.io\/groundwork\/tiny:1\.0\\"/, pulled.slice(-2000));
-        const client = { apiVersion: "v1", kind: "Pod", metadata: { name: "client", namespace: "default" }, spec: { nodeSelector: { "kubernetes.io/hostname": cp.name }, tolerations: [{ operator: "Exists" }], restartPolicy: "Never", containers: [{ name: "client", image: TINY, command: ["/bin/busybox", "wget", "-qO-", "http://web.default.svc.cluster.local:8080/etc/hostname"] }] } };
-        await kubectl(["apply", "-f", "-"], JSON.stringify(client));
-        await waitFor("the client pod finished", async () => ["Succeeded", "Failed"].includes(JSON.parse(await kubectl(["get", "pod", "client", "-o", "json"])).status.phase), 900);
-        const answer = await kubectl(["logs", "client"]);
-        assert.strictEqual(answer.trim(), webPod, `the client on ${cp.name} got "${answer.trim()}" from web.default.svc.cluster.local`);
-
-        // 11. The application matrix: the objects render wrote for the stack's apps, their images
-        // only in the registry (seeded above), their generated credentials made here as the program's
-        // RandomPassword makes them, their volumes the data center's local disks on the worker.
-        t = Date.now();
+        // 10. The application matrix, applied now so that its pulls and starts overlap step 11: the
+        // objects render wrote for the stack's apps, their images only in the registry (seeded above),
+        // their generated credentials made here as the program's RandomPassword makes them, their
+        // volumes the data center's local disks on the worker.
+        const appsAppliedAt = Date.now();
         const appObjects = parseAllDocuments(fs.readFileSync(path.join(out, "workloads.yaml"), "utf8")).map((d) => d.toJSON() as AppObject);
         for (const o of appObjects.filter((x) => x.kind === "Secret")) {
             for (const [k, v] of Object.entries(o.stringData ?? {})) if (/^generated-x*$/.test(v)) o.stringData![k] = crypto.randomBytes(v.length).toString("base64url").slice(0, v.length);
@@ -340,13 +315,45 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
         ];
         await kubectl(["apply", "-f", "-"], [...volumes, ...appObjects].map((o) => JSON.stringify(o)).join("\n"));
         note(`apps: ${appObjects.length} objects and ${claims.length} local volumes applied (${claims.map((c) => `${c.name} ${c.size}`).join(", ")})`);
+
+        // 11. A Deployment whose image exists only in the registry, on the worker; a client on the control plane reaches it by Service name.
+        const tiny = path.join(work, "tiny.tar");
+        execFileSync(path.join(REPO, "tools/guest/tiny-image.sh"), [tiny, "groundwork/tiny:1.0"], { stdio: ["ignore", "ignore", "pipe"] });
+        // Where the nodes' mirror configuration looks for docker.io/groundwork/tiny in the registry.
+        const endpoint = registryEndpoint(registryConfig.parse(stack.registry), [], tls.caPem)!;
+        const inRegistry = imageThroughRegistry(TINY, endpoint)!.slice(endpoint.authority.length + 1);
+        await pushOciTarball(tiny, inRegistry.split(":")[0], "1.0", { host: regHost, connectAddress: "127.0.0.1", connectPort: regPort, port: 5000, caPem: tls.caPem, username: DEFAULT_REGISTRY_USER, password });
+        const objects = [
+            { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "default" }, spec: { replicas: 1, selector: { matchLabels: { app: "web" } }, template: { metadata: { labels: { app: "web" } }, spec: { nodeSelector: { "kubernetes.io/hostname": worker.name }, containers: [{ name: "web", image: TINY, imagePullPolicy: "Always", command: ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/"], ports: [{ containerPort: 8080 }] }] } } } },
+            { apiVersion: "v1", kind: "Service", metadata: { name: "web", namespace: "default" }, spec: { selector: { app: "web" }, ports: [{ port: 8080, targetPort: 8080 }] } },
+        ];
+        await kubectl(["apply", "-f", "-"], objects.map((o) => JSON.stringify(o)).join("\n"));
+        const podWait = await waitFor("the web pod running", async () => {
+            const pods = JSON.parse(await kubectl(["get", "pods", "-l", "app=web", "-o", "json"])).items as { status: { phase: string }; spec: { nodeName?: string } }[];
+            return pods.some((p) => p.status.phase === "Running" && p.spec.nodeName === worker.name);
+        });
+        timings.podRunningSec = podWait;
+        const webPod = JSON.parse(await kubectl(["get", "pods", "-l", "app=web", "-o", "json"])).items[0].metadata.name as string;
+        const pulled = await kubectl(["get", "events", "--field-selector", `involvedObject.name=${webPod}`, "-o", "json"]);
+        assert.match(pulled, /Successfully pulled image \\"docker\.io\/groundwork\/tiny:1\.0\\"/, pulled.slice(-2000));
+        const client = { apiVersion: "v1", kind: "Pod", metadata: { name: "client", namespace: "default" }, spec: { nodeSelector: { "kubernetes.io/hostname": cp.name }, tolerations: [{ operator: "Exists" }], restartPolicy: "Never", containers: [{ name: "client", image: TINY, command: ["/bin/busybox", "wget", "-qO-", "http://web.default.svc.cluster.local:8080/etc/hostname"] }] } };
+        await kubectl(["apply", "-f", "-"], JSON.stringify(client));
+        await waitFor("the client pod finished", async () => ["Succeeded", "Failed"].includes(JSON.parse(await kubectl(["get", "pod", "client", "-o", "json"])).status.phase), 900);
+        const answer = await kubectl(["logs", "client"]);
+        assert.strictEqual(answer.trim(), webPod, `the client on ${cp.name} got "${answer.trim()}" from web.default.svc.cluster.local`);
+
+        // 12. A second run of every bootstrap, while the apps come up (it must change nothing, so it disturbs nothing).
+        const again = Promise.all(([[regGuest, reg], [cpGuest, cp], [workerGuest, worker]] as const).map(async ([g, m]) => ({ m, run: await runBootstrap(g, script(m)) })));
+        again.catch(() => undefined); // awaited below
+
+        // 13. The apps Ready, answering through their Services, the database backed up.
         const roles = Object.entries(stack.apps.workloads as Record<string, { role: string }>);
         const kindOf = (role: string) => (["user-db", "queue", "analytics-db"].includes(role) ? "statefulset" : "deployment");
         await waitFor("every workload ready", async () => {
             const states = await Promise.all(roles.map(async ([name, w]) => JSON.parse(await kubectl(["-n", "apps", "get", kindOf(w.role), name, "-o", "json"])).status as { readyReplicas?: number; replicas?: number }));
             return states.every((st) => (st.readyReplicas ?? 0) >= 1 && st.readyReplicas === st.replicas);
         }, 1800);
-        timings.appsReadySec = (Date.now() - t) / 1000;
+        timings.appsReadySec = (Date.now() - appsAppliedAt) / 1000;
         note(`apps ready in ${timings.appsReadySec}s:\n${await kubectl(["-n", "apps", "get", "pods,pvc", "-o", "wide"])}`);
         assert.deepStrictEqual(roles.map(([, w]) => w.role).sort(), ["queue", "static-site", "user-db", "web-api"]);
         // The API and the site answer through their Services, asked by name from a pod on the control plane.
@@ -368,15 +375,13 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
         assert.match(dumps, /users-\d{8}T\d{6}Z\.dump\n?$/m, dumps);
         note(`apps answered: api "${answers[0]}", site ${answers[1]}; backup in ${timings.backupSec}s: ${dumps.trim().split("\n").pop()}`);
 
-        // 12. A second run of every bootstrap changes nothing.
-        const again = await Promise.all(([[regGuest, reg], [cpGuest, cp], [workerGuest, worker]] as const).map(async ([g, m]) => ({ m, run: await runBootstrap(g, script(m)) })));
-        for (const { m, run } of again) {
+        for (const { m, run } of await again) {
             const changes = /done: (\d+) change/.exec(run.output);
             timings[`rerun-${m.role}`] = changes ? Number(changes[1]) : "?";
             assert.ok(changes && changes[1] === "0", `${m.name}: second run changed something:\n${run.output.slice(-1500)}`);
         }
 
-        // 13. The worker leaves the platform: the reset.sh render wrote for it (what `pulumi destroy`
+        // 14. The worker leaves the platform: the reset.sh render wrote for it (what `pulumi destroy`
         // runs on a bare-metal host), as root over SSH; then what is left on it; a second run changes nothing.
         const reset = fs.readFileSync(path.join(out, worker.name, "reset.sh"), "utf8");
         t = Date.now();
