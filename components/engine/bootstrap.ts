@@ -175,17 +175,17 @@ export function renderBootstrapScript(identity: BootstrapIdentity, parts: Bootst
     return renderPartsScript(identity.hostname, [identityPart(identity), ...parts]);
 }
 
+/** The first lines of every rendered script (bootstrap, reset): strict bash and the helpers, for a checked host name. */
+function scriptHead(hostname: string, what: string): string[] {
+    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(hostname)) throw new Error(`hostname must be a DNS name, got "${hostname}"`);
+    return ["#!/bin/bash", `# groundwork ${what} — rendered; ${what === "bootstrap" ? "do not edit on the machine" : "run when the host leaves the platform"}. Safe to run again: a second run changes nothing.`, "set -euo pipefail", "export DEBIAN_FRONTEND=noninteractive", "umask 022", PREAMBLE];
+}
+
 /** A bootstrap script of exactly these parts (no login user); renderBootstrapScript adds it. */
 export function renderPartsScript(hostname: string, parts: BootstrapPart[]): string {
     const host = hostname;
-    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(host)) throw new Error(`hostname must be a DNS name, got "${host}"`);
     const lines = [
-        "#!/bin/bash",
-        "# groundwork bootstrap — rendered; do not edit on the machine. Safe to run again: a second run changes nothing.",
-        "set -euo pipefail",
-        "export DEBIAN_FRONTEND=noninteractive",
-        "umask 022",
-        PREAMBLE,
+        ...scriptHead(host, "bootstrap"),
         "",
         `log "bootstrap of ${host} starting"`,
     ];
@@ -210,14 +210,8 @@ export type ResetMode = "reset" | "purge";
  * nothing and reports `0 change(s)`.
  */
 export function renderResetScript(hostname: string, parts: BootstrapPart[], mode: ResetMode): string {
-    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(hostname)) throw new Error(`hostname must be a DNS name, got "${hostname}"`);
     const lines = [
-        "#!/bin/bash",
-        "# groundwork reset — rendered; run when the host leaves the platform. Safe to run again: a second run changes nothing.",
-        "set -euo pipefail",
-        "export DEBIAN_FRONTEND=noninteractive",
-        "umask 022",
-        PREAMBLE,
+        ...scriptHead(hostname, "reset"),
         'gw_remove_tree() { if [[ -e $1 || -L $1 ]]; then rm -rf -- "$1"; gw_note_change "$1"; log "removed $1"; fi; }',
         "",
         `log "reset of ${hostname} starting (${mode})"`,
