@@ -207,7 +207,9 @@ export function kubeadmPart(s: ClusterSettings, node: MachineSpec, firstControlP
 
 /**
  * A reset: `kubeadm reset` while the node still has kubeadm's state (its static pods stop, its
- * certificates, kubeconfigs and etcd data go), then the CNI configuration kubeadm leaves behind.
+ * certificates, kubeconfigs and etcd data go; it keeps its folders, empty), then the CNI
+ * configuration kubeadm leaves behind: the contents of /etc/cni/net.d, whose folder containerd
+ * makes again whenever it starts (removing the folder would make a second reset find it back).
  */
 function kubeadmUndo(s: ClusterSettings): string {
     return [
@@ -216,7 +218,8 @@ function kubeadmUndo(s: ClusterSettings): string {
         `  kubeadm reset --force --cri-socket=${engineRuntime(s.engine).criSocket}`,
         "  gw_note_change kubeadm-reset",
         "fi",
-        ...["/etc/cni/net.d", "/var/lib/cni", "/run/flannel"].map((d) => `gw_remove_tree ${d}`),
+        'for f in /etc/cni/net.d/*; do if [[ -e $f || -L $f ]]; then gw_remove_tree "$f"; fi; done',
+        ...["/var/lib/cni", "/run/flannel"].map((d) => `gw_remove_tree ${d}`),
     ].join("\n");
 }
 
