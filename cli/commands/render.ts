@@ -6,6 +6,7 @@ import { UsageError, parseFlags } from "../args";
 import { prepareOut, RENDER_MARKER, renderMarker } from "../render-out";
 import { EXIT, reportProblems, specOrExit, STACK_FLAGS } from "../common";
 import { userDataProblems } from "../userdata-size";
+import { resetModeOf } from "../../components/machines/config";
 import { BootstrapIdentity, BootstrapPart, placeholder, placeholdersIn, renderBootstrapScript, renderResetScript, renderUserData } from "../../components/engine/bootstrap";
 import { EngineConfig } from "../../components/engine/config";
 import { EngineOptions, engineModule, engineParts, enginePackages } from "../../components/engine/engines";
@@ -150,8 +151,8 @@ export function renderStack(spec: PlatformSpec, providers: PartsProvider[] = par
         const out: Record<string, string> = { "user-data": userData };
         if (machine.backend === "baremetal") out["bootstrap.sh"] = script;
         // What `pulumi destroy` (or the host leaving its group) runs on a bare-metal host.
-        const onDestroy = spec.config.backends.baremetal?.onDestroy ?? "reset";
-        if (machine.backend === "baremetal" && onDestroy !== "keep") out["reset.sh"] = renderResetScript(machine.name, parts, onDestroy);
+        const resetMode = resetModeOf(spec.config.backends, machine.backend);
+        if (resetMode !== undefined) out["reset.sh"] = renderResetScript(machine.name, parts, resetMode);
         for (const [name, content] of Object.entries(out)) files.set(`${machine.name}/${name}`, content);
         const names = placeholdersIn(script);
         names.forEach((n) => used.add(n));

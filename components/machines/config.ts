@@ -141,4 +141,10 @@ export type BackendsConfig = z.infer<typeof backendsConfig>;
 export type OpenStackBackendConfig = z.infer<typeof openstackBackend>;
 export type VsphereBackendConfig = z.infer<typeof vsphereBackend>;
 export type BareMetalBackendConfig = z.infer<typeof baremetalBackend>;
+
+/** The reset a machine runs when it leaves the platform: bare metal only (VMs are deleted), none with `onDestroy: keep`. */
+export function resetModeOf(backends: BackendsConfig, machineBackend: string): "reset" | "purge" | undefined {
+    const mode = (backends.baremetal ?? baremetalBackend.parse({})).onDestroy;
+    return machineBackend === "baremetal" && mode !== "keep" ? mode : undefined;
+}
 export type Taint = z.infer<typeof taint>;

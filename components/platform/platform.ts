@@ -4,7 +4,7 @@ import { BootstrapIdentity, BootstrapPart, renderBootstrapScript, renderResetScr
 import { engineParts } from "../engine/engines";
 import { Backends, Bootstrap, Machine, MachinePool, MachineSpec, OpenStackFoundation, platformPorts, SubnetInfo, VsphereFoundation } from "../machines";
 import { Harbor, issueRegistryTls, RegistryEndpoint, RegistryTls, StandaloneRegistry } from "../registry";
-import { baremetalBackend } from "../machines/config";
+import { baremetalBackend, resetModeOf } from "../machines/config";
 import { etcdSnapshotsToS3, openstackCloudIntegration, PlatformSpec, SecretName } from "./config";
 import { Workloads } from "../workloads/workloads";
 import { nodeClusterSettings, nodeEngine, nodeRegistry, platformNoProxy, registryWired, stackWorkloadContext, workloadsDeployed } from "./wiring";
@@ -134,9 +134,7 @@ export class Platform extends pulumi.ComponentResource {
         const trust = secrets?.trust();
         const first = firstControlPlane(spec.machines)!.name;
 
-        // Bare-metal hosts get a reset for when they leave the platform (backends.baremetal.onDestroy); VMs are deleted instead.
-        const onDestroy = (c.backends.baremetal ?? baremetalBackend.parse({})).onDestroy;
-        const resetMode = (m: MachineSpec): ResetMode | undefined => (m.backend === "baremetal" && onDestroy !== "keep" ? onDestroy : undefined);
+        const resetMode = (m: MachineSpec): ResetMode | undefined => resetModeOf(c.backends, m.backend);
         const resetOf = (m: MachineSpec, parts: pulumi.Output<BootstrapPart[]>) => {
             const mode = resetMode(m);
             return mode === undefined ? {} : { reset: parts.apply((p) => renderResetScript(m.name, p, mode)) };
