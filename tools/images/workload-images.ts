@@ -37,7 +37,7 @@ export const WORKLOAD_TEST_IMAGES = {
 const PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const PG_BIN = "/usr/lib/postgresql/15/bin";
 /** busybox applets in /bin: the shells and tools the workloads' commands run (init copy, pg_dump script, probes). */
-const APPLETS = ["sh", "cp", "date", "find", "mv", "rm", "mkdir", "cat", "ls", "chmod", "mktemp", "sleep", "wget"];
+const APPLETS = ["sh", "cp", "date", "find", "mv", "rm", "mkdir", "cat", "ls", "chmod", "mktemp", "sleep"];
 
 /** The packages each Debian-based image is made of: its programs, without their dependencies, and the libraries they link. */
 const DEBIAN = {
