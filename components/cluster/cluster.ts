@@ -103,6 +103,8 @@ export class Cluster extends pulumi.ComponentResource {
                 `${name}-node-${m.name}`,
                 {
                     create: 'node -e "$GROUNDWORK_SYNC"',
+                    // A changed label or taint updates the node in place (the same sync runs again).
+                    update: 'node -e "$GROUNDWORK_SYNC"',
                     interpreter: ["/bin/bash", "-c"],
                     environment: {
                         GROUNDWORK_SYNC: NODE_SYNC_SCRIPT,
@@ -115,7 +117,6 @@ export class Cluster extends pulumi.ComponentResource {
                         GROUNDWORK_TAINTS: taints,
                         GROUNDWORK_TIMEOUT: wait,
                     },
-                    triggers: [labels, taints],
                 },
                 { ...child, dependsOn: [this.apiReady, m.resource] },
             );

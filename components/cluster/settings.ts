@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { BootstrapIdentity, BootstrapPart, renderBootstrapScript, renderResetScript, renderUserData, ResetMode } from "../engine/bootstrap";
+import { BootstrapIdentity, BootstrapPart, partDigests, renderBootstrapScript, renderResetScript, renderUserData, ResetMode } from "../engine/bootstrap";
 import { EngineConfig, EngineKind } from "../engine/config";
 import { noProxyList } from "../engine/render-host";
 import { Bootstrap, MachineSpec } from "../machines/machine";
@@ -101,5 +101,10 @@ export function clusterBootstrap(a: NodeBootstrapArgs): Bootstrap {
     const parts = pulumi.all([a.trust, a.before ?? [], a.after ?? []]).apply(([trust, before, after]) => [...before, ...clusterParts(a.settings, a.spec, a.firstControlPlane, trust), ...after]);
     const script = pulumi.all([identity, parts]).apply(([id, p]) => renderBootstrapScript(id, p));
     const mode = a.resetMode;
-    return { script, userData: pulumi.all([identity, script]).apply(([id, s]) => renderUserData(id, s)), ...(mode !== undefined ? { reset: parts.apply((p) => renderResetScript(a.spec.name, p, mode)) } : {}) };
+    return {
+        script,
+        userData: pulumi.all([identity, script]).apply(([id, s]) => renderUserData(id, s)),
+        digests: pulumi.unsecret(pulumi.all([identity, parts]).apply(([id, p]) => partDigests(id, p))),
+        ...(mode !== undefined ? { reset: parts.apply((p) => renderResetScript(a.spec.name, p, mode)) } : {}),
+    };
 }

@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import { stringify } from "yaml";
 import { shq } from "../kit/shell";
 
@@ -190,8 +191,44 @@ export function renderPartsScript(hostname: string, parts: BootstrapPart[]): str
         `log "bootstrap of ${host} starting"`,
     ];
     for (const part of parts) lines.push(...renderPart(part));
-    lines.push("", `log "bootstrap of ${host} done: \${#GW_CHANGED[@]} change(s)"`, "");
+    lines.push(
+        "",
+        "# What is applied: the digest of this very file, when it runs from one (cloud-init's copy, or the",
+        "# copy a converge installs). A converge compares it with the script it brings and runs only on a difference.",
+        `if [[ -f \${BASH_SOURCE[0]:-} ]]; then`,
+        "  [[ -d /var/lib/groundwork ]] || install -d -m 0755 /var/lib/groundwork",
+        `  sha256sum <"\${BASH_SOURCE[0]}" | cut -d' ' -f1 >${APPLIED_DIGEST_PATH}.new && mv -f ${APPLIED_DIGEST_PATH}.new ${APPLIED_DIGEST_PATH}`,
+        "fi",
+        `log "bootstrap of ${host} done: \${#GW_CHANGED[@]} change(s)"`,
+        "",
+    );
     return lines.join("\n");
+}
+
+/**
+ * Where a bootstrap run from its file records the sha256 of that file once it finished: the
+ * converge script (components/machines/converge.ts) compares it with the script it brings.
+ */
+export const APPLIED_DIGEST_PATH = "/var/lib/groundwork/bootstrap.applied";
+
+/** sha256 (hex) of a text: the digest of a rendered script, as `sha256sum` prints it. */
+export function sha256Hex(text: string): string {
+    return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+/**
+ * The digest's inputs, part by part: each part's name (the login user's is `identity`) with the
+ * first 12 hex digits of the sha256 of its rendered lines. A preview shows which of them changed,
+ * so a reviewer sees why a machine converges. A part name given twice gets `#2`, `#3`.
+ */
+export function partDigests(identity: BootstrapIdentity, parts: BootstrapPart[]): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const part of [identityPart(identity), ...parts]) {
+        let key = part.name;
+        for (let i = 2; key in out; i++) key = `${part.name}#${i}`;
+        out[key] = sha256Hex(renderPart(part).join("\n")).slice(0, 12);
+    }
+    return out;
 }
 
 /** Folders and files that are groundwork's alone on a host: a reset removes them whole. */

@@ -1,9 +1,17 @@
 import { remote } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "crypto";
 import { asRoot } from "../kit/shell";
 import { BareMetalBackendConfig } from "./config";
-import { Bootstrap, Machine, machineOf, MachineSpec } from "./machine";
+import { convergeCommand } from "./converge";
+import { Bootstrap, Machine, machineOf, MachineSpec, SshConnectionArgs } from "./machine";
+
+/** The bare-metal bootstrap's inputs that change with the rendered script: left as first run (like a VM's user-data). */
+export const FIRST_BOOT_ONLY = ["stdin", "environment"];
+
+/** SSH to a bare-metal host: the backend's user and port, the configured key (a secret), patient dialling. */
+export function bareMetalConnection(spec: Pick<MachineSpec, "address">, backend: BareMetalBackendConfig, privateKey: pulumi.Input<string>): SshConnectionArgs {
+    return { host: spec.address, port: backend.sshPort, user: backend.sshUser, privateKey: pulumi.secret(privateKey), dialErrorLimit: 20 };
+}
 
 export interface BareMetalMachineArgs {
     spec: MachineSpec;
@@ -15,47 +23,36 @@ export interface BareMetalMachineArgs {
     sshUser: string;
 }
 
-/** Runs the script as root: directly when already root, otherwise through passwordless sudo. */
-export const RUN_AS_ROOT = 'if [ "$(id -u)" -eq 0 ]; then bash -s; else sudo -n bash -s; fi';
-
-export function scriptDigest(script: string): string {
-    return createHash("sha256").update(script, "utf8").digest("hex");
-}
-
 /**
- * An existing server: nothing is created. The bootstrap script goes over SSH, and runs again only
- * when the rendered script changes (its digest is the trigger).
+ * An existing server: nothing is created. Its first boot is the bootstrap sent over SSH through the
+ * converge script (CONVERGE_SCRIPT, which records what it applied), the bare-metal counterpart of
+ * a VM's user-data: like user-data it is not run again by this resource when the rendered script
+ * changes later (those changes reach the host through the platform's Convergence, in the rollout's
+ * order).
  */
 export class BareMetalMachine extends pulumi.ComponentResource {
     public readonly machine: Machine;
     public readonly bootstrapRun: remote.Command;
     /** Runs the bootstrap's reset script when the host leaves the platform (backends.baremetal.onDestroy). */
     public readonly resetOnDestroy?: remote.Command;
+    /** SSH to the host as the backend is configured (the key a Pulumi secret). */
+    public readonly connection: SshConnectionArgs;
 
     constructor(name: string, args: BareMetalMachineArgs, opts?: pulumi.ComponentResourceOptions) {
         super("groundwork:machines:BareMetalMachine", name, {}, opts);
         const { spec, backend } = args;
-        const script = pulumi.output(args.bootstrap.script);
-        this.bootstrapRun = new remote.Command(
-            `${name}-bootstrap`,
-            {
-                connection: { host: spec.address, port: backend.sshPort, user: backend.sshUser, privateKey: pulumi.secret(args.privateKey), dialErrorLimit: 20 },
-                create: RUN_AS_ROOT,
-                stdin: script,
-                triggers: [script.apply(scriptDigest)],
-            },
-            // The script holds no join material and kubeadm is told not to print it, so the
-            // progress stays visible; the outputs stay secret for anything a tool may echo.
-            { parent: this, additionalSecretOutputs: ["stdout", "stderr"] },
-        );
+        const connection = bareMetalConnection(spec, backend, args.privateKey);
+        this.connection = connection;
+        // The script holds no join material and kubeadm is told not to print it, so the progress
+        // stays visible; the outputs stay secret for anything a tool may echo.
+        this.bootstrapRun = convergeCommand(`${name}-bootstrap`, { connection, bootstrap: args.bootstrap }, { parent: this, ignoreChanges: FIRST_BOOT_ONLY });
         if (args.bootstrap.reset !== undefined) {
-            // Its own resource, never replaced by a new bootstrap (a changed script replaces
-            // bootstrapRun; running the reset then would wipe the host just converged): it only
-            // runs when the host leaves the platform. A changed reset script is stored in place.
+            // Its own resource: it only runs when the host leaves the platform, never when the
+            // bootstrap changes. A changed reset script is stored in place.
             this.resetOnDestroy = new remote.Command(
                 `${name}-reset`,
                 {
-                    connection: { host: spec.address, port: backend.sshPort, user: backend.sshUser, privateKey: pulumi.secret(args.privateKey), dialErrorLimit: 20 },
+                    connection,
                     create: "true",
                     update: "true",
                     delete: pulumi.output(args.bootstrap.reset).apply(asRoot),

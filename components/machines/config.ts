@@ -56,6 +56,30 @@ export const machinesConfig = z
         sshUser: dnsLabel(32).default("groundwork"),
         /** Public keys allowed to log in as sshUser. Defaults to none. */
         sshAuthorizedKeys: z.array(z.string().regex(/^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+( .*)?$/, "must be an OpenSSH public key line (ssh-ed25519 AAAA… comment)")).default([]),
+        /**
+         * What a change of a VM's rendered bootstrap does after its first boot. `converge` (the
+         * default): user-data (cloud-init, guestinfo) is the first boot only; the new bootstrap
+         * runs over SSH, in place, on the machines whose script changed. `replace`: the machine
+         * is replaced with the new user-data — only for stacks that stop at machines (nothing on
+         * them to lose), or where the Pulumi host cannot reach the machines at all. Bare metal
+         * always converges.
+         */
+        onChange: z.enum(["converge", "replace"]).default("converge"),
+        /**
+         * The order changes reach running machines in: the registry machine, then the control
+         * planes one at a time, then the workers `batchSize` at a time. Around a Kubernetes
+         * version change each node is drained first (PodDisruptionBudgets respected, for at most
+         * `drainTimeoutSeconds`) and uncordoned once Ready at the new version.
+         */
+        rollout: z
+            .object({
+                /** Workers converged at once. Defaults to 1. */
+                batchSize: count(1).default(1),
+                /** Seconds a node's drain may take before the rollout stops there. Defaults to 600. */
+                drainTimeoutSeconds: count(30).default(600),
+            })
+            .strict()
+            .default({}),
     })
     .strict();
 

@@ -1,3 +1,4 @@
+import { types } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { BackendKind, Taint } from "./config";
 
@@ -26,6 +27,9 @@ export interface MachineSpec {
     bmc?: { address: string; kind: string; username?: string };
 }
 
+/** SSH to a machine, as @pulumi/command's remote.Command takes it. */
+export type SshConnectionArgs = types.input.remote.ConnectionArgs;
+
 /** The node subnet as machines need it for static addressing. */
 export interface SubnetInfo {
     cidr: string;
@@ -43,6 +47,8 @@ export interface Bootstrap {
     userData: pulumi.Input<string>;
     /** The bootstrap script itself, run over SSH on bare metal. */
     script: pulumi.Input<string>;
+    /** The digest's inputs: each part's short digest (partDigests), shown by a preview when the machine converges. Defaults to none. */
+    digests?: pulumi.Input<Record<string, string>>;
     /** Bare metal: what the host runs when it leaves the platform (renderResetScript). None: the host is left as it is. */
     reset?: pulumi.Input<string>;
 }

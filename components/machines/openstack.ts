@@ -96,6 +96,12 @@ export interface OpenStackMachineArgs {
     foundation: OpenStackFoundation;
     bootstrap: Bootstrap;
     sshUser: string;
+    /**
+     * User-data is the first boot only (machines.onChange: converge): its later changes never
+     * replace the server; they reach it over SSH (the platform's Convergence). Defaults to false:
+     * a changed user-data replaces the server (machines.onChange: replace).
+     */
+    firstBootOnly?: boolean;
 }
 
 /** One OpenStack server on a port holding the plan's fixed IP. */
@@ -144,7 +150,8 @@ export class OpenStackMachine extends pulumi.ComponentResource {
                     ...(f.environment ? { "groundwork:environment": f.environment } : {}),
                 },
             },
-            child,
+            // Converged machines: user-data is the first boot only; a change never replaces the server.
+            args.firstBootOnly ? { ...child, ignoreChanges: ["userData"] } : child,
         );
         this.serverId = server.id;
         this.machine = machineOf(spec, args.sshUser, server, server.id);

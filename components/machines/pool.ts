@@ -21,6 +21,11 @@ export interface MachinePoolArgs {
     sshUser: string;
     subnet: SubnetInfo;
     backends: Backends;
+    /**
+     * VMs' user-data is the first boot only (machines.onChange: converge; the platform converges
+     * them over SSH). Defaults to false: a changed user-data replaces the VM.
+     */
+    firstBootOnly?: boolean;
 }
 
 function missing(backend: string): never {
@@ -37,11 +42,12 @@ export class MachinePool extends pulumi.ComponentResource {
         this.machines = args.specs.map((spec) => {
             const bootstrap = args.bootstrap(spec);
             const kind = spec.backend;
+            const firstBootOnly = args.firstBootOnly ?? false;
             switch (kind) {
                 case "openstack":
-                    return new OpenStackMachine(`${name}-${spec.ordinal}`, { spec, bootstrap, sshUser: args.sshUser, foundation: args.backends.openstack ?? missing(kind) }, child).machine;
+                    return new OpenStackMachine(`${name}-${spec.ordinal}`, { spec, bootstrap, sshUser: args.sshUser, foundation: args.backends.openstack ?? missing(kind), firstBootOnly }, child).machine;
                 case "vsphere":
-                    return new VsphereMachine(`${name}-${spec.ordinal}`, { spec, bootstrap, sshUser: args.sshUser, subnet: args.subnet, foundation: args.backends.vsphere ?? missing(kind) }, child).machine;
+                    return new VsphereMachine(`${name}-${spec.ordinal}`, { spec, bootstrap, sshUser: args.sshUser, subnet: args.subnet, foundation: args.backends.vsphere ?? missing(kind), firstBootOnly }, child).machine;
                 case "baremetal": {
                     const bm = args.backends.baremetal ?? missing(kind);
                     return new BareMetalMachine(`${name}-${spec.name}`, { spec, bootstrap, sshUser: args.sshUser, backend: bm.backend, privateKey: bm.privateKey }, child).machine;

@@ -77,7 +77,12 @@ export interface VsphereMachineArgs {
     subnet: SubnetInfo;
     bootstrap: Bootstrap;
     sshUser: string;
+    /** Guestinfo user-data is the first boot only (see OpenStackMachineArgs.firstBootOnly). Defaults to false. */
+    firstBootOnly?: boolean;
 }
+
+/** The guestinfo key of the user-data: ignored after creation when the VM is converged over SSH. */
+export const GUESTINFO_USERDATA_PATH = 'extraConfig["guestinfo.userdata"]';
 
 /** One VM cloned from the template, configured by cloud-init through guestinfo. */
 export class VsphereMachine extends pulumi.ComponentResource {
@@ -112,7 +117,8 @@ export class VsphereMachine extends pulumi.ComponentResource {
                     ...(f.environment ? { "guestinfo.groundwork.environment": f.environment } : {}),
                 },
             },
-            { parent: this, provider: f.provider },
+            // Converged VMs: a changed guestinfo user-data would do nothing on a running guest; it is left as first booted.
+            { parent: this, provider: f.provider, ...(args.firstBootOnly ? { ignoreChanges: [GUESTINFO_USERDATA_PATH] } : {}) },
         );
         this.machine = machineOf(spec, args.sshUser, this.vm, this.vm.moid);
         this.registerOutputs({ moid: this.vm.moid });

@@ -159,6 +159,9 @@ function crossCheck(c: PlatformConfig, secrets: ReadonlySet<SecretName>, problem
         p("backends.baremetal", `needs the secret ${SECRET_KEYS.sshPrivateKey}; set it with \`pulumi config set --secret ${SECRET_KEYS.sshPrivateKey} < key\``);
     }
     credentialChecks(c, secrets, p);
+    if (c.machines.onChange === "replace" && c.upTo !== "machines") {
+        p("machines.onChange", `replace is only allowed with upTo: machines: a control plane or registry replaced by a new first boot loses the cluster's and the registry's state (upTo is ${c.upTo}); use converge`);
+    }
     for (const [key, g] of groups) {
         if (g.flavor !== undefined && g.backend !== "openstack") p(`${key}.flavor`, `applies to backend openstack only, not ${g.backend}`);
         for (const k of ["cpus", "memoryMiB", "diskGiB"] as const) {

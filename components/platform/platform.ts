@@ -1,12 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
 import { AddonCredentials, Cluster, ClusterSecrets, clusterBootstrap, firstControlPlane, flannelOptionsOf, renderOpenStackCloudConf, SshConnection } from "../cluster";
-import { BootstrapIdentity, BootstrapPart, renderBootstrapScript, renderResetScript, renderUserData, ResetMode } from "../engine/bootstrap";
+import { BootstrapIdentity, BootstrapPart, partDigests, renderBootstrapScript, renderResetScript, renderUserData, ResetMode } from "../engine/bootstrap";
 import { engineParts } from "../engine/engines";
 import { Backends, Bootstrap, Machine, MachinePool, MachineSpec, OpenStackFoundation, platformPorts, SubnetInfo, VsphereFoundation } from "../machines";
 import { Harbor, issueRegistryTls, RegistryEndpoint, RegistryTls, StandaloneRegistry } from "../registry";
 import { baremetalBackend, resetModeOf } from "../machines/config";
 import { etcdSnapshotsToS3, openstackCloudIntegration, PlatformSpec, SecretName } from "./config";
 import { Workloads } from "../workloads/workloads";
+import { bareMetalConnection } from "../machines/baremetal";
+import { Convergence } from "./convergence";
 import { nodeClusterSettings, nodeEngine, nodeRegistry, platformNoProxy, registryWired, stackWorkloadContext, workloadsDeployed } from "./wiring";
 
 /** Secrets from their own config keys (SECRET_KEYS); each stays a Pulumi secret. */
@@ -72,11 +75,14 @@ export function openstackAddressPairs(spec: PlatformSpec): string[] {
     return kubeVip && spec.ipPlan.vip !== undefined ? [spec.ipPlan.vip] : [];
 }
 
-/** SSH to a node for its join material: the deploy key on VMs, the configured user and key on bare metal. */
-export function nodeConnection(m: MachineSpec, sshUser: string, secrets: ClusterSecrets, backends: Backends): SshConnection {
+/**
+ * SSH to a machine (join material, convergence): the deploy key on VMs, the configured user and
+ * key on bare metal.
+ */
+export function nodeConnection(m: MachineSpec, sshUser: string, secrets: Pick<ClusterSecrets, "deployPrivateKey">, backends: Backends): SshConnection {
     if (m.backend === "baremetal") {
         const bm = backends.baremetal!;
-        return { host: m.address, port: bm.backend.sshPort, user: bm.backend.sshUser, privateKey: pulumi.secret(bm.privateKey), dialErrorLimit: 20 };
+        return bareMetalConnection(m, bm.backend, bm.privateKey);
     }
     // A new VM answers SSH only after it boots: keep dialling (about 15 minutes at most).
     return { host: m.address, port: 22, user: sshUser, privateKey: secrets.deployPrivateKey, dialErrorLimit: 90, perDialTimeout: 10 };
@@ -106,6 +112,8 @@ export class Platform extends pulumi.ComponentResource {
     public readonly cluster?: Cluster;
     /** The app matrix; undefined when upTo is machines or apps.workloads is empty. */
     public readonly workloads?: Workloads;
+    /** Day-2 changes over SSH in the rollout's order; undefined when no machine converges. */
+    public readonly convergence?: Convergence;
 
     constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("groundwork:platform:Platform", name, {}, opts);
@@ -126,13 +134,36 @@ export class Platform extends pulumi.ComponentResource {
             const { engine, engineOptions } = nodeEngine(spec, caPem === undefined ? undefined : { caPem, auth });
             return engineParts(engine, engineOptions);
         });
-        const secretIfCredential = (o: pulumi.Output<string>): pulumi.Output<string> => (reg.standalone ? pulumi.secret(o) : o);
 
         // Cluster secrets before any machine: the CA hash and token are in every node's bootstrap.
         const settings = full ? nodeClusterSettings(spec) : undefined;
         const secrets = settings ? new ClusterSecrets(`${name}-cluster-secrets`, { clusterName: c.name, endpoint: settings.endpoint }, child) : undefined;
         const trust = secrets?.trust();
         const first = firstControlPlane(spec.machines)!.name;
+
+        // VMs are reached with a deploy key (join material, convergence): the cluster's, or one of
+        // the platform's own when the stack stops below the cluster. Its public half is in each VM's
+        // login user; its private half only in the state, as a secret.
+        const converge = c.machines.onChange === "converge";
+        const vms = spec.machines.some((m) => m.backend !== "baremetal");
+        const deploy = secrets ?? (converge && vms ? platformDeployKey(`${name}-deploy-key`, this) : undefined);
+        const identityOf = (m: MachineSpec): pulumi.Output<BootstrapIdentity> => {
+            const base: BootstrapIdentity = { hostname: m.name, sshUser: c.machines.sshUser, sshAuthorizedKeys: c.machines.sshAuthorizedKeys };
+            if (m.backend === "baremetal" || deploy === undefined) return pulumi.output(base);
+            return deploy.deployPublicKey.apply((key) => ({ ...base, sshAuthorizedKeys: [...base.sshAuthorizedKeys, key.trim()] }));
+        };
+        /** The script, its user-data and the digests of its parts, for an identity and parts known at deploy time. */
+        const rendered = (m: MachineSpec, parts: pulumi.Output<BootstrapPart[]>, secret: boolean): Bootstrap => {
+            const both = pulumi.all([identityOf(m), parts]);
+            const keep = (o: pulumi.Output<string>) => (secret ? pulumi.secret(o) : o);
+            const script = keep(both.apply(([id, p]) => renderBootstrapScript(id, p)));
+            return {
+                script,
+                userData: keep(pulumi.all([identityOf(m), script]).apply(([id, sc]) => renderUserData(id, sc))),
+                digests: pulumi.unsecret(both.apply(([id, p]) => partDigests(id, p))),
+                ...resetOf(m, parts),
+            };
+        };
 
         const resetMode = (m: MachineSpec): ResetMode | undefined => resetModeOf(c.backends, m.backend);
         const resetOf = (m: MachineSpec, parts: pulumi.Output<BootstrapPart[]>) => {
@@ -141,24 +172,25 @@ export class Platform extends pulumi.ComponentResource {
         };
         const bootstrap = (m: MachineSpec): Bootstrap => {
             const identity: BootstrapIdentity = { hostname: m.name, sshUser: c.machines.sshUser, sshAuthorizedKeys: c.machines.sshAuthorizedKeys };
-            if (m.role === "registry" && reg.standalone) {
-                const script = pulumi.secret(reg.standalone.parts.apply((parts) => renderBootstrapScript(identity, parts)));
-                return { script, userData: pulumi.secret(script.apply((s) => renderUserData(identity, s))), ...resetOf(m, reg.standalone.parts) };
-            }
+            if (m.role === "registry" && reg.standalone) return rendered(m, reg.standalone.parts, true);
             if (settings && trust && secrets) {
                 // VMs take the deploy key the join material comes with; bare metal is reached with the configured key.
                 const deployKey = m.backend === "baremetal" ? undefined : secrets.deployPublicKey;
                 return clusterBootstrap({ settings, spec: m, firstControlPlane: first, trust, identity, deployKey, before: engineP, resetMode: resetMode(m) });
             }
-            const script = secretIfCredential(engineP.apply((parts) => renderBootstrapScript(identity, parts)));
-            return { script, userData: secretIfCredential(script.apply((s) => renderUserData(identity, s))), ...resetOf(m, engineP) };
+            return rendered(m, engineP, reg.standalone !== undefined);
+        };
+        const bootstraps = new Map<string, Bootstrap>();
+        const bootstrapOnce = (m: MachineSpec): Bootstrap => {
+            if (!bootstraps.has(m.name)) bootstraps.set(m.name, bootstrap(m));
+            return bootstraps.get(m.name)!;
         };
 
         const groups = new Map<string, MachineSpec[]>();
         for (const m of spec.machines) groups.set(m.group, [...(groups.get(m.group) ?? []), m]);
         this.machines = [...groups.entries()].flatMap(([group, specs]) => {
             const poolName = `${name}-${group === "controlPlane" ? "cp" : group}`;
-            return new MachinePool(poolName, { specs, bootstrap, sshUser: c.machines.sshUser, subnet, backends }, child).machines;
+            return new MachinePool(poolName, { specs, bootstrap: bootstrapOnce, sshUser: c.machines.sshUser, subnet, backends, firstBootOnly: converge }, child).machines;
         });
 
         if (settings && secrets) {
@@ -191,6 +223,27 @@ export class Platform extends pulumi.ComponentResource {
             }
         }
         if (reg.endpoint) this.registry = { endpoint: pulumi.output(reg.endpoint.authority), caPem: pulumi.output(reg.endpoint.caPem) };
+
+        // Day 2: every later change of a machine's bootstrap, over SSH, in the rollout's order.
+        // Bare metal always converges; VMs unless machines.onChange is replace.
+        const items = spec.machines
+            .filter((m) => m.backend === "baremetal" || (converge && deploy !== undefined))
+            .map((m) => ({ spec: m, machine: this.machines.find((x) => x.name === m.name)!, bootstrap: bootstrapOnce(m), connection: m.backend === "baremetal" ? bareMetalConnection(m, backends.baremetal!.backend, backends.baremetal!.privateKey) : nodeConnection(m, c.machines.sshUser, deploy!, backends) }));
+        if (items.length > 0) {
+            const rollout = c.machines.rollout;
+            this.convergence = new Convergence(
+                `${name}-converge`,
+                {
+                    items,
+                    firstControlPlane: first,
+                    batchSize: rollout.batchSize,
+                    ...(this.cluster && secrets && settings
+                        ? { cluster: { endpoint: this.cluster.endpoint, caPem: secrets.caCertPem, adminCertPem: secrets.adminCertPem, adminKeyPem: secrets.adminKeyPem, kubernetesVersion: c.cluster.kubernetesVersion, drainTimeoutSeconds: rollout.drainTimeoutSeconds, apiReady: this.cluster.apiReady } }
+                        : {}),
+                },
+                child,
+            );
+        }
 
         this.inventory = pulumi.output(this.machines.map((m) => ({ name: m.name, role: m.role, address: m.address, backend: m.backend })));
         this.vip = pulumi.output(spec.ipPlan.vip);
@@ -244,4 +297,10 @@ export class Platform extends pulumi.ComponentResource {
             }
         }
     }
+}
+
+/** The platform's own deploy key (ED25519) when no cluster makes one: the private half a secret. */
+function platformDeployKey(name: string, parent: pulumi.Resource): Pick<ClusterSecrets, "deployPublicKey" | "deployPrivateKey"> {
+    const key = new tls.PrivateKey(name, { algorithm: "ED25519" }, { parent, additionalSecretOutputs: ["privateKeyOpenssh", "privateKeyPem", "privateKeyPemPkcs8"] });
+    return { deployPublicKey: key.publicKeyOpenssh, deployPrivateKey: pulumi.secret(key.privateKeyOpenssh) };
 }

@@ -11,6 +11,8 @@ export interface GraphNode {
     deps: string[];
     /** The additionalSecretOutputs the engine is asked to apply (the SDK adds a provider's own). */
     secretOutputs: string[];
+    /** The ignoreChanges option: input paths whose changes the engine leaves out of the diff. */
+    ignoreChanges: string[];
 }
 
 let nodes: GraphNode[] | undefined;
@@ -30,7 +32,7 @@ export function captureGraph(): void {
         const provider: string = req.getProvider();
         if (provider) deps.add(provider.slice(0, provider.lastIndexOf("::")));
         original(req, (err: any, resp: any) => {
-            if (!err && resp) nodes!.push({ urn: resp.getUrn(), type: req.getType(), name: req.getName(), custom: req.getCustom(), parent: req.getParent(), deps: [...deps], secretOutputs: req.getAdditionalsecretoutputsList() });
+            if (!err && resp) nodes!.push({ urn: resp.getUrn(), type: req.getType(), name: req.getName(), custom: req.getCustom(), parent: req.getParent(), deps: [...deps], secretOutputs: req.getAdditionalsecretoutputsList(), ignoreChanges: req.getIgnorechangesList() });
             callback(err, resp);
         });
     };

@@ -7,6 +7,7 @@
  * over SSH) changes nothing.
  */
 import * as assert from "assert";
+import { createHash } from "crypto";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -14,7 +15,7 @@ import * as path from "path";
 import { BOOTSTRAP_PATH } from "../../components/engine/bootstrap";
 import { enginePackages, engineParts } from "../../components/engine/engines";
 import { caFileName, CA_DIR } from "../../components/engine/render-host";
-import { RUN_AS_ROOT } from "../../components/machines/baremetal";
+import { CONVERGE_COMMAND } from "../../components/machines/converge";
 import { bootEngineGuest, EngineBoot, engineMirror, MIRRORED_HOST, sshOk, throwAwayCa, throwAwaySshKey } from "../engine/guest-scenario";
 import { ensureBaseImage, Mirror } from "../support/guest";
 
@@ -121,16 +122,26 @@ describe("engine layer in a real Debian 12 guest (air-gapped install from the ho
         assert.strictEqual((await sshOk(g, "sudo stat -c '%U %a' /home/groundwork/.ssh /home/groundwork/.ssh/authorized_keys")).trim(), "groundwork 700\ngroundwork 600");
     });
 
-    it("changes nothing when the bootstrap runs again: as cloud-init wrote it, and over SSH like bare metal", async () => {
+    it("changes nothing when the bootstrap runs again: as cloud-init wrote it, and through the program's converge over SSH", async () => {
         const g = boot!.guest;
         const before = await sshOk(g, "sudo bash -s", { input: STATE });
         const again = await g.ssh(`sudo ${BOOTSTRAP_PATH}`);
         assert.strictEqual(again.code, 0, again.stderr);
         assert.match(again.stdout, /bootstrap of gw-engine done: 0 change\(s\)/);
         assert.match(again.stdout, /engine\/packages: all 2 packages at their pinned versions/);
-        const overSsh = await g.ssh(RUN_AS_ROOT, { input: boot!.script });
+        // The program's converge over SSH: the same script is found applied (cloud-init's run recorded it).
+        const overSsh = await g.ssh(CONVERGE_COMMAND, { input: boot!.script });
         assert.strictEqual(overSsh.code, 0, overSsh.stderr);
-        assert.match(overSsh.stdout, /bootstrap of gw-engine done: 0 change\(s\)/);
+        assert.match(overSsh.stdout, /waiting for the first boot \(cloud-init\) to finish/);
+        assert.match(overSsh.stdout, new RegExp(`bootstrap ${createHash("sha256").update(boot!.script).digest("hex").slice(0, 12)} is applied; nothing to converge`));
+        // A changed script (one more line) converges: installed in cloud-init's place and run; nothing else changes on the machine.
+        const changed = `${boot!.script}# day 2\n`;
+        const day2 = await g.ssh(CONVERGE_COMMAND, { input: changed });
+        assert.strictEqual(day2.code, 0, day2.stderr);
+        assert.match(day2.stdout, /converging to bootstrap/);
+        assert.match(day2.stdout, /bootstrap of gw-engine done: 0 change\(s\)/);
+        assert.strictEqual(await sshOk(g, `sudo cat ${BOOTSTRAP_PATH}`), changed);
+        assert.strictEqual((await sshOk(g, "sudo cat /var/lib/groundwork/bootstrap.applied")).trim(), createHash("sha256").update(changed).digest("hex"));
         const after = await sshOk(g, "sudo bash -s", { input: STATE });
         assert.strictEqual(after, before);
     });

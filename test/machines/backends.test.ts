@@ -1,13 +1,16 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { BareMetalMachine, RUN_AS_ROOT, scriptDigest } from "../../components/machines/baremetal";
+import { execFileSync } from "child_process";
+import { BareMetalMachine } from "../../components/machines/baremetal";
+import { CONVERGE_COMMAND } from "../../components/machines/converge";
 import { ingressRules, platformPorts } from "../../components/machines/firewall";
 import { MachineSpec, SubnetInfo } from "../../components/machines/machine";
 import { OpenStackFoundation, OpenStackMachine } from "../../components/machines/openstack";
 import { MachinePool } from "../../components/machines/pool";
 import { VsphereFoundation, VsphereMachine } from "../../components/machines/vsphere";
 import { recorder, settle, valueOf } from "../support/mocks";
+import { captureGraph, graph, resetGraph } from "../cluster/graph";
 
 const subnet: SubnetInfo = { cidr: "10.20.0.0/24", prefix: 24, gateway: "10.20.0.1", dns: ["10.20.0.2"] };
 const spec = (over: Partial<MachineSpec> = {}): MachineSpec => ({
@@ -21,6 +24,7 @@ const openstackBackend = {
     serverGroupPolicy: "anti-affinity" as const,
 };
 const bootstrap = { userData: "#cloud-config\nhostname: x\n", script: "#!/bin/bash\necho hi\n" };
+const sha256sum = (text: string) => execFileSync("sha256sum", { input: text }).toString().split(" ")[0];
 
 describe("machines: OpenStack backend", () => {
     it("puts the plan's fixed IP on a port in the security group, and the server in the anti-affinity group", async () => {
@@ -87,6 +91,45 @@ const vsphereBackend = {
     folder: "gw", template: "debian-12-tpl", cpus: 2, memoryMiB: 4096, diskGiB: 40, linkedClone: false, waitForGuestNetTimeout: 5, waitForGuestIpTimeout: 0,
 };
 
+describe("machines: user-data is the first boot only (machines.onChange: converge)", () => {
+    before(() => captureGraph());
+    beforeEach(() => resetGraph());
+
+    it("OpenStack: the server ignores later user-data changes; nothing else is created for it", async () => {
+        const f = new OpenStackFoundation("dev-os", { backend: openstackBackend, subnet, ports: platformPorts("calico", 5000) });
+        const m = new OpenStackMachine("dev-cp-1", { spec: spec(), foundation: f, bootstrap, sshUser: "groundwork", firstBootOnly: true });
+        await valueOf(m.serverId);
+        await settle();
+        const server = graph().find((n) => n.type === "openstack:compute/instance:Instance")!;
+        assert.deepStrictEqual(server.ignoreChanges, ["userData"]);
+        assert.deepStrictEqual(recorder.ofType("command:remote:Command"), []);
+    });
+
+    it("OpenStack with machines.onChange: replace: user-data changes are not ignored (a change replaces the server)", async () => {
+        const f = new OpenStackFoundation("dev-os", { backend: openstackBackend, subnet, ports: platformPorts("calico", 5000) });
+        const m = new OpenStackMachine("dev-cp-1", { spec: spec(), foundation: f, bootstrap, sshUser: "groundwork" });
+        await valueOf(m.serverId);
+        await settle();
+        assert.deepStrictEqual(graph().find((n) => n.type === "openstack:compute/instance:Instance")!.ignoreChanges, []);
+    });
+
+    it("vSphere: the VM ignores changes of its guestinfo user-data only", async () => {
+        const f = new VsphereFoundation("cdc-vs", { backend: vsphereBackend, password: pulumi.secret("pw") });
+        const m = new VsphereMachine("cdc-cp-1", { spec: spec({ backend: "vsphere", name: "cdc-cp-1" }), foundation: f, subnet, bootstrap, sshUser: "groundwork", firstBootOnly: true });
+        await valueOf(m.vm.moid);
+        await settle();
+        const vm = graph().find((n) => n.type === "vsphere:index/virtualMachine:VirtualMachine")!;
+        assert.deepStrictEqual(vm.ignoreChanges, ['extraConfig["guestinfo.userdata"]']);
+    });
+
+    it("bare metal: the first bootstrap run ignores later script changes (stdin, environment), like user-data", async () => {
+        new BareMetalMachine("cdc-metal-01", { spec: spec({ backend: "baremetal", role: "worker", name: "cdc-metal-01", address: "172.16.8.101" }), backend: { sshUser: "root", sshPort: 22, onDestroy: "keep" }, privateKey: "k", bootstrap, sshUser: "groundwork" });
+        await settle();
+        await new Promise((r) => setTimeout(r, 10));
+        assert.deepStrictEqual(graph().find((n) => n.name === "cdc-metal-01-bootstrap")!.ignoreChanges, ["stdin", "environment"]);
+    });
+});
+
 describe("machines: vSphere backend", () => {
     it("clones the template with guestinfo user-data and metadata that carry the plan's static IP", async () => {
         const f = new VsphereFoundation("cdc-vs", { backend: vsphereBackend, password: pulumi.secret("pw"), environment: "customer" });
@@ -143,8 +186,9 @@ describe("machines: bare-metal backend", () => {
         assert.deepStrictEqual([...new Set(recorder.registrations.map((r) => r.type))].sort(), ["command:remote:Command", "groundwork:machines:BareMetalMachine"]);
         const [cmd] = recorder.ofType("command:remote:Command");
         assert.strictEqual(cmd.inputs.stdin, bootstrap.script);
-        assert.strictEqual(cmd.inputs.create, RUN_AS_ROOT);
-        assert.deepStrictEqual(cmd.inputs.triggers, [scriptDigest(bootstrap.script)]);
+        // Converged in place: the same converge command creates and updates; no trigger replaces it.
+        assert.deepStrictEqual([cmd.inputs.create, cmd.inputs.update, cmd.inputs.triggers], [CONVERGE_COMMAND, CONVERGE_COMMAND, undefined]);
+        assert.deepStrictEqual(cmd.inputs.environment, { GROUNDWORK_BOOTSTRAP: sha256sum(bootstrap.script).slice(0, 12) });
         assert.deepStrictEqual([cmd.inputs.connection.host, cmd.inputs.connection.user], ["172.16.8.101", "root"]);
         assert.ok(cmd.secretInputs.some((p) => p.startsWith("connection")), JSON.stringify(cmd.secretInputs));
     });
@@ -173,11 +217,6 @@ describe("machines: bare-metal backend", () => {
         new BareMetalMachine("cdc-metal-03", { spec: spec({ backend: "baremetal", role: "worker", name: "cdc-metal-03", address: "172.16.8.103" }), backend: { sshUser: "root", sshPort: 22, onDestroy: "keep" }, privateKey: "k", bootstrap, sshUser: "groundwork" });
         await settle();
         assert.deepStrictEqual(recorder.ofType("command:remote:Command").map((c) => c.name), ["cdc-metal-03-bootstrap"]);
-    });
-
-    it("changes the trigger only when the rendered script changes", () => {
-        assert.strictEqual(scriptDigest("a\n"), scriptDigest("a\n"));
-        assert.notStrictEqual(scriptDigest("a\n"), scriptDigest("a \n"));
     });
 });
 

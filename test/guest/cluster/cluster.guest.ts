@@ -7,7 +7,7 @@
  *
  * The test does what `pulumi up` does for bare metal, in the program's order: the deploy-time
  * values (cluster CA, admin certificate, registry TLS and password) made with openssl where the
- * program uses @pulumi/tls and random; each machine's bootstrap run over SSH as RUN_AS_ROOT; join
+ * program uses @pulumi/tls and random; each machine's bootstrap run over SSH by CONVERGE_COMMAND; join
  * material delivered with RECEIVE_JOIN_MATERIAL, the worker's join registered on the first
  * control plane with registerJoinScript; flannel's rendered objects applied through the VIP with
  * the program's kubeconfig. The harness stands in for the data center only: each guest's address
@@ -19,12 +19,13 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parse as parseYaml, parseAllDocuments } from "yaml";
+import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from "yaml";
 import { caCertHash, renderKubeconfig } from "../../../components/cluster/kubeadm";
 import { RECEIVE_JOIN_MATERIAL, registerJoinScript, renderJoinMaterial } from "../../../components/cluster/join";
 import { PATHS } from "../../../components/cluster/parts";
+import { BOOTSTRAP_PATH } from "../../../components/engine/bootstrap";
 import { DEFAULT_ENGINE_PACKAGES } from "../../../components/engine/config";
-import { RUN_AS_ROOT } from "../../../components/machines/baremetal";
+import { CONVERGE_COMMAND } from "../../../components/machines/converge";
 import { registryConfig } from "../../../components/registry/config";
 import { imageThroughRegistry, registryEndpoint } from "../../../components/registry/endpoint";
 import { DEFAULT_REGISTRY_USER, STANDALONE_REGISTRY_PACKAGES } from "../../../components/registry/render-standalone";
@@ -96,10 +97,10 @@ function networkConfig(address: string, prefix: number, gateway: string, dns: st
     ].join("\n");
 }
 
-/** Runs the rendered bare-metal bootstrap as the program does (RUN_AS_ROOT, script on stdin); returns its output and seconds. */
+/** Runs the rendered bare-metal bootstrap as the program does (CONVERGE_COMMAND, script on stdin); returns its output and seconds. */
 async function runBootstrap(guest: Guest, script: string, timeoutSec = 3600): Promise<{ output: string; seconds: number }> {
     const start = Date.now();
-    const output = await sshOk(guest, RUN_AS_ROOT, { input: script, timeoutSec, withStderr: true });
+    const output = await sshOk(guest, CONVERGE_COMMAND, { input: script, timeoutSec, withStderr: true });
     return { output, seconds: (Date.now() - start) / 1000 };
 }
 
@@ -158,8 +159,8 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
             "registry-password": password,
             "registry-password-bcrypt": bcrypt(password),
         };
-        const script = (m: PlanMachine) => {
-            const text = fs.readFileSync(path.join(out, m.name, "bootstrap.sh"), "utf8").replace(/@@GROUNDWORK:([a-z0-9-]+)@@/g, (x, n: string) => {
+        const script = (m: PlanMachine, from = out) => {
+            const text = fs.readFileSync(path.join(from, m.name, "bootstrap.sh"), "utf8").replace(/@@GROUNDWORK:([a-z0-9-]+)@@/g, (x, n: string) => {
                 if (values[n] === undefined) throw new Error(`${m.name}: no value for placeholder ${x}`);
                 // PEM placeholders sit in heredocs or quoted strings: values go in as rendered by the program.
                 return values[n];
@@ -342,8 +343,34 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
         const answer = await kubectl(["logs", "client"]);
         assert.strictEqual(answer.trim(), webPod, `the client on ${cp.name} got "${answer.trim()}" from web.default.svc.cluster.local`);
 
-        // 12. A second run of every bootstrap, while the apps come up (it must change nothing, so it disturbs nothing).
-        const again = Promise.all(([[regGuest, reg], [cpGuest, cp], [workerGuest, worker]] as const).map(async ([g, m]) => ({ m, run: await runBootstrap(g, script(m)) })));
+        // 12. While the apps come up, day 2: a label added to the worker group. The program's converge brings the
+        // worker its new bootstrap (only the kubeadm part's join template differs: 1 change) and finds the
+        // others' applied; then a second run of every installed bootstrap changes nothing (so it disturbs nothing).
+        const day2Stack = parseYaml(fs.readFileSync(STACK, "utf8"));
+        day2Stack.config["groundwork:platform"].machines.workers.general.labels = { "node.groundwork.io/rack": "r7" };
+        const day2File = path.join(work, "Pulumi.guest-cluster-day2.yaml");
+        fs.writeFileSync(day2File, stringifyYaml(day2Stack));
+        const day2 = path.join(work, "render-day2");
+        execFileSync("node", [path.join(REPO, "bin/groundwork.js"), "render", "--stack-file", day2File, "--out", day2], { stdio: ["ignore", "ignore", "inherit"] });
+        const again = Promise.all(
+            ([[regGuest, reg], [cpGuest, cp], [workerGuest, worker]] as const).map(async ([g, m]) => {
+                const changed = m === worker;
+                const converge = await runBootstrap(g, script(m, day2));
+                if (changed) {
+                    assert.match(converge.output, /converging to bootstrap [0-9a-f]{12} \(applied: [0-9a-f]{64}\)/, converge.output.slice(-800));
+                    const n = /done: (\d+) change/.exec(converge.output);
+                    timings["day2-worker-changes"] = n ? Number(n[1]) : "?";
+                    timings.day2ConvergeSec = converge.seconds;
+                    assert.ok(n && n[1] === "1", `the worker's converge should write only its join template:\n${converge.output.slice(-1500)}`);
+                    assert.match(converge.output, /wrote \/etc\/groundwork\/kubeadm\/join\.template\.yaml/);
+                } else {
+                    assert.match(converge.output, /is applied; nothing to converge/, `${m.name}: ${converge.output.slice(-800)}`);
+                }
+                const start = Date.now();
+                const output = await sshOk(g, `sudo ${BOOTSTRAP_PATH}`, { timeoutSec: 3600, withStderr: true });
+                return { m, run: { output, seconds: (Date.now() - start) / 1000 } };
+            }),
+        );
         again.catch(() => undefined); // awaited below
 
         // 13. The apps Ready, answering through their Services, the database backed up.

@@ -1,0 +1,116 @@
+import { local, remote } from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { bareVersion } from "../cluster/versions";
+import { NODE_DRAIN_SCRIPT, NODE_UNCORDON_SCRIPT } from "../cluster/rollout";
+import { Bootstrap, Machine, MachineSpec, SshConnectionArgs } from "../machines/machine";
+import { convergeCommand } from "../machines/converge";
+
+/** One machine the rollout converges. */
+export interface ConvergeItem {
+    spec: MachineSpec;
+    machine: Machine;
+    /** The bootstrap as rendered now (its first boot may have been an older one). */
+    bootstrap: Bootstrap;
+    connection: pulumi.Input<SshConnectionArgs>;
+}
+
+/**
+ * The rollout's order, in waves: the registry machine first (the nodes pull from it), then the
+ * control planes one at a time (the one that ran `kubeadm init` first: it runs `kubeadm upgrade
+ * apply`), then the workers in batches of `batchSize`, group by group in config order.
+ */
+export function rolloutWaves<T extends Pick<MachineSpec, "name" | "role">>(specs: T[], firstControlPlane: string | undefined, batchSize: number): T[][] {
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`rollout batch size must be a whole number of at least 1, got ${batchSize}`);
+    const waves: T[][] = specs.filter((s) => s.role === "registry").map((s) => [s]);
+    const cps = specs.filter((s) => s.role === "control-plane");
+    const first = cps.find((s) => s.name === firstControlPlane);
+    for (const cp of [...(first ? [first] : []), ...cps.filter((s) => s !== first)]) waves.push([cp]);
+    const workers = specs.filter((s) => s.role === "worker");
+    for (let i = 0; i < workers.length; i += batchSize) waves.push(workers.slice(i, i + batchSize));
+    return waves;
+}
+
+/** What the drain and uncordon around a node's converge need: the API as the admin, and the version. */
+export interface RolloutCluster {
+    /** `https://host:port` of the control-plane endpoint. */
+    endpoint: string;
+    caPem: pulumi.Input<string>;
+    adminCertPem: pulumi.Input<string>;
+    adminKeyPem: pulumi.Input<string>;
+    kubernetesVersion: string;
+    drainTimeoutSeconds: number;
+    /** The API answers (the drain of a node runs after it). */
+    apiReady: pulumi.Resource;
+}
+
+export interface ConvergenceArgs {
+    items: ConvergeItem[];
+    firstControlPlane?: string;
+    batchSize: number;
+    /** Kubernetes nodes are drained and uncordoned around a version change. Undefined below the cluster layer. */
+    cluster?: RolloutCluster;
+}
+
+/** One machine's steps in the rollout. */
+export interface RolloutSteps {
+    name: string;
+    drain?: local.Command;
+    converge: remote.Command;
+    uncordon?: local.Command;
+}
+
+/**
+ * Every change of a machine's rendered bootstrap after its first boot, in the rollout's order
+ * (rolloutWaves): each wave's machines converge over SSH (CONVERGE_SCRIPT: only a changed script
+ * runs) after the wave before ended. Kubernetes nodes are drained before and uncordoned after
+ * when the Kubernetes version changes (the bootstrap then upgrades the node with kubeadm); the
+ * drain and uncordon do nothing for any other change. A failed step stops the waves after it; the
+ * next `pulumi up` resumes there (what converged is recorded on the machine and in the state).
+ */
+export class Convergence extends pulumi.ComponentResource {
+    public readonly steps: RolloutSteps[] = [];
+    public readonly waves: string[][];
+
+    constructor(name: string, args: ConvergenceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("groundwork:platform:Convergence", name, {}, opts);
+        const child = { parent: this };
+        const byName = new Map(args.items.map((i) => [i.spec.name, i]));
+        const waves = rolloutWaves(args.items.map((i) => i.spec), args.firstControlPlane, args.batchSize);
+        this.waves = waves.map((w) => w.map((s) => s.name));
+        const c = args.cluster;
+        let previous: pulumi.Resource[] = [];
+        for (const wave of waves) {
+            const tails: pulumi.Resource[] = [];
+            for (const spec of wave) {
+                const item = byName.get(spec.name)!;
+                const node = c !== undefined && spec.role !== "registry";
+                const env = (step: string) => ({
+                    GROUNDWORK_STEP: step,
+                    GROUNDWORK_SERVER: c!.endpoint,
+                    GROUNDWORK_CA: c!.caPem,
+                    GROUNDWORK_CERT: c!.adminCertPem,
+                    GROUNDWORK_KEY: c!.adminKeyPem,
+                    GROUNDWORK_NODE: spec.name,
+                    GROUNDWORK_KUBELET_VERSION: `v${bareVersion(c!.kubernetesVersion)}`,
+                    GROUNDWORK_TIMEOUT: String(c!.drainTimeoutSeconds),
+                });
+                // Drain and uncordon run only on an update (a version change); created, they do nothing.
+                const drain = node
+                    ? new local.Command(`${name}-${spec.name}-drain`, { update: 'node -e "$GROUNDWORK_SCRIPT"', interpreter: ["/bin/bash", "-c"], environment: { ...env("drain"), GROUNDWORK_SCRIPT: NODE_DRAIN_SCRIPT } }, { ...child, dependsOn: [...previous, item.machine.resource, c!.apiReady] })
+                    : undefined;
+                const converge = convergeCommand(
+                    `${name}-${spec.name}`,
+                    { connection: item.connection, bootstrap: item.bootstrap, ...(spec.backend === "baremetal" ? {} : { machineId: item.machine.id }) },
+                    { ...child, dependsOn: [...previous, item.machine.resource, ...(drain ? [drain] : [])] },
+                );
+                const uncordon = node
+                    ? new local.Command(`${name}-${spec.name}-uncordon`, { update: 'node -e "$GROUNDWORK_SCRIPT"', interpreter: ["/bin/bash", "-c"], environment: { ...env("uncordon"), GROUNDWORK_SCRIPT: NODE_UNCORDON_SCRIPT } }, { ...child, dependsOn: [converge] })
+                    : undefined;
+                this.steps.push({ name: spec.name, drain, converge, uncordon });
+                tails.push(uncordon ?? converge);
+            }
+            previous = tails;
+        }
+        this.registerOutputs({ waves: this.waves });
+    }
+}

@@ -1,0 +1,126 @@
+/**
+ * Day-2 changes planned under the mocks (issue 13, item 1): two runs of the program, the second
+ * with one config change, compared as `pulumi preview` compares them (test/support/plan.ts, with
+ * the providers' replace rules). User-data is the first boot only: no change replaces a machine;
+ * the machines whose bootstrap changed converge in place, and the preview names the parts.
+ */
+import * as assert from "assert";
+import { captureGraph, graph, GraphNode, resetGraph } from "../cluster/graph";
+import { plan, snapshot, Snapshot, Step } from "../support/plan";
+import { runProgram } from "../support/program";
+
+type Platform = Record<string, any>;
+
+async function twoRuns(stack: string, change: (p: Platform) => void): Promise<{ before: Snapshot; after: Snapshot; steps: Step[] }> {
+    resetGraph();
+    await runProgram(stack);
+    const before = snapshot();
+    resetGraph();
+    await runProgram(stack, (c) => {
+        const p = JSON.parse(c["groundwork:platform"]);
+        change(p);
+        c["groundwork:platform"] = JSON.stringify(p);
+    });
+    const after = snapshot();
+    return { before, after, steps: plan(before, after) };
+}
+
+/** Whether `n` waits for `urn`, directly or through other resources' dependencies. */
+function waitsFor(n: GraphNode, urn: string): boolean {
+    const byUrn = new Map(graph().map((x) => [x.urn, x]));
+    const seen = new Set<string>();
+    const todo = [...n.deps];
+    while (todo.length > 0) {
+        const u = todo.pop()!;
+        if (u === urn) return true;
+        if (seen.has(u)) continue;
+        seen.add(u);
+        todo.push(...(byUrn.get(u)?.deps ?? []));
+    }
+    return false;
+}
+
+const line = (s: Step) => `${s.op} ${s.name} ${s.detail.join(",")}`.trim();
+
+describe("day 2 under mocks: what a change converges, and nothing replaced", function () {
+    this.timeout(300_000);
+    before(() => captureGraph());
+
+    it("prod: a label on the ingress group converges its 2 machines and re-syncs their nodes, in place; user-data changed but is ignored", async () => {
+        const { before, after, steps } = await twoRuns("prod", (p) => (p.machines.workers.ingress.labels["node.groundwork.io/zone"] = "a"));
+        assert.deepStrictEqual(steps.map(line), [
+            "update prod-converge-prod-ingress-1 environment.GROUNDWORK_BOOTSTRAP,environment.GROUNDWORK_PART_KUBEADM",
+            "update prod-converge-prod-ingress-2 environment.GROUNDWORK_BOOTSTRAP,environment.GROUNDWORK_PART_KUBEADM",
+            "update prod-node-prod-ingress-1 environment.GROUNDWORK_LABELS",
+            "update prod-node-prod-ingress-2 environment.GROUNDWORK_LABELS",
+        ]);
+        // The label is in the rendered user-data (kubelet's node-labels), so without ignoreChanges both servers would be replaced.
+        for (const n of [1, 2]) {
+            const key = `openstack:compute/instance:Instance::prod-ingress-${n}-server`;
+            assert.notStrictEqual(before.get(key)!.inputs.userData, after.get(key)!.inputs.userData);
+            assert.match(after.get(key)!.inputs.userData, /node\.groundwork\.io\/zone=a/);
+            assert.deepStrictEqual(after.get(key)!.ignoreChanges, ["userData"]);
+        }
+        // What the converge brings is the new bootstrap: it holds the new label.
+        assert.match(after.get("command:remote:Command::prod-converge-prod-ingress-1")!.inputs.stdin, /node\.groundwork\.io\/zone=a/);
+    });
+
+    it("prod: a version bump (1.33.13 → 1.34.2) replaces nothing and rolls node by node: control planes first, then workers, each drained, converged (upgraded), uncordoned", async () => {
+        const { steps } = await twoRuns("prod", (p) => (p.cluster.kubernetesVersion = "1.34.2"));
+        assert.deepStrictEqual(steps.filter((s) => s.op !== "update").map(line), []);
+        const rollout = steps.filter((s) => s.name.startsWith("prod-converge-"));
+        // Everything else the bump changes: the etcd snapshot CronJob's image (the new minor's etcd).
+        assert.deepStrictEqual(steps.filter((s) => !rollout.includes(s)).map(line), ["update prod-addons-etcd-snapshot spec.jobTemplate"]);
+        const nodes = ["prod-cp-1", "prod-cp-2", "prod-cp-3", ...[1, 2, 3, 4, 5, 6].map((n) => `prod-general-${n}`), "prod-ingress-1", "prod-ingress-2"];
+        const expected = nodes.flatMap((n) => [`prod-converge-${n}-drain`, `prod-converge-${n}`, `prod-converge-${n}-uncordon`]);
+        assert.deepStrictEqual(rollout.map((s) => s.name).sort(), [...expected].sort());
+        // The order: each step waits (through the graph's dependencies) for the one before it, so the 33 run one after another.
+        const byName = new Map(graph().map((n) => [n.name, n]));
+        for (let i = 1; i < expected.length; i++) {
+            assert.ok(waitsFor(byName.get(expected[i])!, byName.get(expected[i - 1])!.urn), `${expected[i]} must wait for ${expected[i - 1]}`);
+        }
+        // What each converge carries: the engine's configuration (the new minor's pause image), the packages part,
+        // and on control planes the kubeadm part (the ClusterConfiguration's version and pins; a worker's join
+        // configuration holds no version); the drain and uncordon know the new kubelet version.
+        for (const s of rollout.filter((x) => !/-(drain|uncordon)$/.test(x.name))) {
+            const kubeadm = s.name.includes("-cp-") ? ["environment.GROUNDWORK_PART_KUBEADM"] : [];
+            assert.deepStrictEqual(s.detail, ["environment.GROUNDWORK_BOOTSTRAP", "environment.GROUNDWORK_PART_ENGINE_CONFIG", ...kubeadm, "environment.GROUNDWORK_PART_KUBERNETES"], s.name);
+        }
+        for (const s of rollout.filter((x) => /-(drain|uncordon)$/.test(x.name))) assert.deepStrictEqual(s.detail, ["environment.GROUNDWORK_KUBELET_VERSION"], s.name);
+    });
+
+    it("prod: with rollout.batchSize 3 the 8 workers go in 3 waves (3, 3, 2) after the control planes", async () => {
+        resetGraph();
+        await runProgram("prod", (c) => {
+            const p = JSON.parse(c["groundwork:platform"]);
+            p.machines.rollout = { batchSize: 3 };
+            c["groundwork:platform"] = JSON.stringify(p);
+        });
+        const byName = new Map(graph().map((n) => [n.name, n]));
+        const drain = (n: string) => byName.get(`prod-converge-${n}-drain`)!;
+        const uncordon = (n: string) => byName.get(`prod-converge-${n}-uncordon`)!.urn;
+        // general-1..3 together after cp-3; general-4..6 after all of them; ingress-1, ingress-2 after those.
+        for (const n of ["prod-general-1", "prod-general-2", "prod-general-3"]) assert.deepStrictEqual(drain(n).deps.filter((d) => d.includes("uncordon")), [uncordon("prod-cp-3")]);
+        for (const n of ["prod-general-4", "prod-general-5", "prod-general-6"]) assert.deepStrictEqual(drain(n).deps.filter((d) => d.includes("uncordon")).sort(), ["prod-general-1", "prod-general-2", "prod-general-3"].map(uncordon).sort());
+        for (const n of ["prod-ingress-1", "prod-ingress-2"]) assert.deepStrictEqual(drain(n).deps.filter((d) => d.includes("uncordon")).sort(), ["prod-general-4", "prod-general-5", "prod-general-6"].map(uncordon).sort());
+    });
+
+    it("prod: an engine change (a new mirror) converges all 11 machines and replaces none", async () => {
+        const { steps } = await twoRuns("prod", (p) => p.engine.mirrors.push({ host: "quay.io", endpoints: ["https://quay-mirror.prod.example"] }));
+        const converges = steps.filter((s) => s.type === "command:remote:Command" && s.name.startsWith("prod-converge-"));
+        assert.strictEqual(converges.length, 11, steps.map(line).join("\n"));
+        assert.deepStrictEqual(steps.filter((s) => s.op !== "update"), []);
+        for (const s of converges) assert.ok(s.detail.some((d) => d.startsWith("environment.GROUNDWORK_PART_ENGINE")), line(s));
+    });
+
+    it("customer-dc: a label on the bare-metal group converges those 3 hosts' bootstraps only; the vSphere VMs and the resets stay", async () => {
+        const { steps } = await twoRuns("customer-dc", (p) => (p.machines.workers.metal.labels = { ...(p.machines.workers.metal.labels ?? {}), "node.groundwork.io/rack": "r7" }));
+        assert.deepStrictEqual(steps.filter((s) => s.type === "command:remote:Command").map(line), [
+            // The first bootstrap runs ignore their new script (like user-data): only the converges carry it.
+            "update cdc-converge-cdc-metal-01 environment.GROUNDWORK_BOOTSTRAP,environment.GROUNDWORK_PART_KUBEADM",
+            "update cdc-converge-cdc-metal-02 environment.GROUNDWORK_BOOTSTRAP,environment.GROUNDWORK_PART_KUBEADM",
+            "update cdc-converge-cdc-metal-03 environment.GROUNDWORK_BOOTSTRAP,environment.GROUNDWORK_PART_KUBEADM",
+        ]);
+        assert.deepStrictEqual(steps.filter((s) => s.op !== "update"), []);
+    });
+});
