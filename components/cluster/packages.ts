@@ -108,11 +108,14 @@ export function kubernetesPackagesPart(s: ClusterSettings): BootstrapPart {
     const opts = ["-q", "-y"];
     if (own) opts.push("-o", `Dir::Etc::SourceList=${KUBERNETES_APT.aptOwnList}`, "-o", `Dir::Etc::SourceParts=${APT_NO_PARTS_DIR}`, "-o", `Dir::State::Lists=${KUBERNETES_APT.aptLists}`);
     opts.push(...aptDirectOptions([repo.url, ...(os?.url ? [os.url] : [])], s.downloads?.proxy));
+    const want = bareVersion(s.kubernetesVersion);
+    const kubeadmPin = kubernetesPackages(s).find((p) => p.startsWith("kubeadm="))!;
     const script = [
         `gw_kube_apt() { apt-get ${opts.map(shq).join(" ")} "$@"; }`,
         ...(own ? [`install -d -m 0755 ${APT_NO_PARTS_DIR} ${KUBERNETES_APT.aptLists}/partial`] : []),
         ...wantedPins(kubernetesPackages(s)),
-        'if [[ ${#wanted[@]} -gt 0 ]]; then',
+        ...upgradeGate(want, kubeadmPin),
+        'if [[ ${#wanted[@]} -gt 0 && $gw_kube_upgrade == 0 ]]; then',
         '  log "kubernetes: installing ${wanted[*]}"',
         "  start=$SECONDS",
         "  gw_kube_apt update",
@@ -129,6 +132,58 @@ export function kubernetesPackagesPart(s: ClusterSettings): BootstrapPart {
     // A reset: kubelet stops and stays off (kubeadm reset, run before, left it nothing to run).
     const undo = 'if systemctl is-enabled --quiet kubelet 2>/dev/null || systemctl is-active --quiet kubelet; then systemctl disable --now kubelet >/dev/null 2>&1; gw_note_change kubelet; log "reset: kubelet stopped and disabled"; fi';
     return { name: "kubernetes", files, absent, script, undo, packages: kubernetesPackages(s).map((p) => p.split("=")[0]) };
+}
+
+/**
+ * A node of the cluster (kubelet.conf) whose kubelet package is not at the wanted version is
+ * upgraded, the kubeadm way, not by installing new packages over it: first refused when the
+ * change is a downgrade or skips a minor (kubeadm supports neither; nothing is touched), else only
+ * kubeadm moves to the new version here and `gw_kube_upgrade=1` tells the kubeadm part to run
+ * `kubeadm upgrade` and then move kubelet, kubectl and the tools (kubeletUpgradeSteps). The
+ * kubelet's version is the one compared, because it moves last: a run that stopped half way
+ * finds the node still to upgrade and does the remaining steps again.
+ */
+function upgradeGate(want: string, kubeadmPin: string): string[] {
+    return [
+        "gw_kube_upgrade=0",
+        `gw_kube_want=${shq(want)}`,
+        `if [[ -f /etc/kubernetes/kubelet.conf ]] && gw_kube_have=$(dpkg-query -W --showformat='\${Version}' kubelet 2>/dev/null) && [[ -n $gw_kube_have && \${gw_kube_have%%-*} != "$gw_kube_want" ]]; then`,
+        "  gw_kube_have=${gw_kube_have%%-*}",
+        '  IFS=. read -r -a gw_have_v <<<"$gw_kube_have"',
+        '  IFS=. read -r -a gw_want_v <<<"$gw_kube_want"',
+        `  if [[ $(printf '%s\\n%s\\n' "$gw_kube_have" "$gw_kube_want" | sort -V | head -n 1) == "$gw_kube_want" ]]; then`,
+        '    log "kubernetes: this node runs Kubernetes $gw_kube_have; $gw_kube_want is a downgrade, which kubeadm does not do: set cluster.kubernetesVersion to $gw_kube_have or newer (nothing was changed)"',
+        "    exit 1",
+        "  fi",
+        "  if (( gw_want_v[0] != gw_have_v[0] || gw_want_v[1] > gw_have_v[1] + 1 )); then",
+        '    log "kubernetes: this node runs Kubernetes $gw_kube_have; $gw_kube_want skips a minor version, which kubeadm does not do: upgrade to ${gw_have_v[0]}.$((gw_have_v[1] + 1)).x first (nothing was changed)"',
+        "    exit 1",
+        "  fi",
+        "  gw_kube_upgrade=1",
+        '  log "kubernetes: upgrading this node from $gw_kube_have to $gw_kube_want, kubeadm first"',
+        `  if [[ $(dpkg-query -W --showformat='\${Version}' kubeadm 2>/dev/null || true) != ${shq(kubeadmPin.split("=")[1])} ]]; then`,
+        "    gw_kube_apt update",
+        `    gw_kube_apt install --no-install-recommends --allow-change-held-packages ${shq(kubeadmPin)}`,
+        "    gw_note_change kubeadm-upgrade",
+        "  fi",
+        "fi",
+    ];
+}
+
+/**
+ * The end of an upgrade, after `kubeadm upgrade` (the kubeadm part runs it when
+ * `gw_kube_upgrade=1`): kubelet, kubectl and the tools at their pins, held, and kubelet restarted
+ * on its new binary and the configuration kubeadm wrote.
+ */
+export function kubeletUpgradeSteps(): string[] {
+    return [
+        '  log "kubernetes: kubelet, kubectl and the tools to $gw_kube_want"',
+        '  gw_kube_apt install --no-install-recommends --allow-change-held-packages --allow-downgrades "${pins[@]}"',
+        '  for pin in "${pins[@]}"; do apt-mark hold "${pin%%=*}" >/dev/null; done',
+        "  systemctl daemon-reload",
+        "  systemctl restart kubelet",
+        "  gw_note_change kubelet-upgrade",
+    ];
 }
 
 /** The key step, then the packages step. */

@@ -4,7 +4,7 @@ import { CERTIFICATE_KEY_MARKER, JOIN_MATERIAL_PATH, TOKEN_MARKER } from "./join
 import { ClusterSettings, ClusterTrust, controlPlanePatches, endpointAddress, engineRuntime, PATCHES_DIR, renderClusterConfiguration, renderKubeadmInit, renderKubeadmJoin } from "./kubeadm";
 import { metadataGuardPart } from "./metadata-guard";
 import { KUBECONFIG_PLACEHOLDER, renderKubeVipManifest, VIP_INTERFACE_PLACEHOLDER } from "./kube-vip";
-import { KUBERNETES_APT, kubernetesPackagesParts } from "./packages";
+import { KUBERNETES_APT, kubeletUpgradeSteps, kubernetesPackagesParts } from "./packages";
 
 export const GROUNDWORK_DIR = "/etc/groundwork";
 export const PATHS = {
@@ -166,7 +166,7 @@ export function kubeadmPart(s: ClusterSettings, node: MachineSpec, firstControlP
         );
     }
     const afterJoin = vip ? ["  install_kube_vip /etc/kubernetes/admin.conf", '  if [ "$kube_vip_changed" = 1 ]; then wait_for_vip; fi'] : [];
-    lines.push("if [ -f /etc/kubernetes/kubelet.conf ]; then", '  log "kubeadm: $node already belongs to the cluster"', ...afterJoin, "  forget_join_material");
+    lines.push("if [ -f /etc/kubernetes/kubelet.conf ]; then", '  log "kubeadm: $node already belongs to the cluster"', ...upgradeSteps(s, node, init), ...afterJoin, "  forget_join_material");
     if (init) {
         lines.push(
             "elif ! api_up; then",
@@ -203,6 +203,35 @@ export function kubeadmPart(s: ClusterSettings, node: MachineSpec, firstControlP
         "fi",
     );
     return { name: "kubeadm", files, script: lines.join("\n"), undo: kubeadmUndo(s) };
+}
+
+/**
+ * A member whose Kubernetes version changes (the packages part set gw_kube_upgrade=1 and moved
+ * kubeadm): the first control plane stores the new ClusterConfiguration (the new minor's etcd and
+ * CoreDNS pins) in kubeadm-config, as kubeadm's reconfiguration guide says, waits for the new
+ * images and runs `kubeadm upgrade apply`; the other control planes wait for the images and run
+ * `kubeadm upgrade node`, like the workers; then kubelet and kubectl move (kubeletUpgradeSteps).
+ * The rollout runs this on one node at a time, control planes first, each drained before.
+ */
+function upgradeSteps(s: ClusterSettings, node: MachineSpec, init: boolean): string[] {
+    const controlPlane = node.role === "control-plane";
+    const kubectl = "kubectl --kubeconfig /etc/kubernetes/admin.conf";
+    const lines = ['  if [[ ${gw_kube_upgrade:-0} == 1 ]]; then', "    start=$SECONDS"];
+    if (init) {
+        lines.push(
+            '    log "kubeadm: storing the ClusterConfiguration of $gw_kube_want in kube-system/kubeadm-config"',
+            `    ${kubectl} -n kube-system create configmap kubeadm-config --from-file=ClusterConfiguration='${PATHS.clusterConfig}' --dry-run=client -o yaml | ${kubectl} replace -f - >/dev/null`,
+            "    wait_for_images",
+            '    log "kubeadm: upgrade apply v$gw_kube_want"',
+            '    kubeadm upgrade apply --yes "v$gw_kube_want"',
+        );
+    } else {
+        if (controlPlane) lines.push("    wait_for_images");
+        lines.push('    log "kubeadm: upgrade node"', "    kubeadm upgrade node");
+    }
+    lines.push(...kubeletUpgradeSteps().map((l) => `  ${l}`), '    log "kubeadm: $node upgraded to $gw_kube_want in $((SECONDS - start))s"', "  fi");
+    void s;
+    return lines;
 }
 
 /**

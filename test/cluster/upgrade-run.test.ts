@@ -1,0 +1,145 @@
+/**
+ * The Kubernetes upgrade a converge runs on a node (issue 13, item 2), for real with bash: the
+ * packages part and the kubeadm part of one machine, in a private mount namespace whose /etc is a
+ * copy (so /etc/kubernetes and /etc/groundwork are scratch), with stand-ins that record every call
+ * in order: dpkg-query answers from a package table the apt-get stand-in updates, kubeadm, kubectl,
+ * apt-mark and systemctl only record. A joined node is one with /etc/kubernetes/kubelet.conf.
+ */
+import * as assert from "assert";
+import { execFileSync, spawnSync } from "child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
+import { clusterSettings, kubeadmPart } from "../../components/cluster";
+import { kubernetesPackagesPart } from "../../components/cluster/packages";
+import { renderPartsScript } from "../../components/engine/bootstrap";
+import { parse, rawPlatform } from "./fixture";
+
+const TRUST = { caCertPem: "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n", caCertHash: `sha256:${"1".repeat(64)}` };
+const made: string[] = [];
+
+const STANDINS: Record<string, string> = {
+    // The package table: "name version" lines; an unknown package is not installed.
+    "dpkg-query": 'pkg=${@: -1}; v=$(awk -v p="$pkg" \'$1 == p { print $2 }\' "$GW_PKGS"); if [[ -z $v ]]; then exit 1; fi\nif [[ $* == *db:Status-Status* ]]; then printf "installed %s" "$v"; else printf "%s" "$v"; fi',
+    "apt-get": 'echo "apt-get ${*: -$(( $# ))}" | sed -E "s/ -o [^ ]+//g; s/ -q -y//" >> "$GW_LOG"\nfor a in "$@"; do if [[ $a == *=* && $a != *::* && $a != -* ]]; then p=${a%%=*}; v=${a#*=}; sed -i "/^$p /d" "$GW_PKGS"; echo "$p $v" >> "$GW_PKGS"; fi; done',
+    "apt-mark": 'if [[ $1 == showhold ]]; then sort -u "$GW_DIR/holds" 2>/dev/null; exit 0; fi; echo "apt-mark $*" >> "$GW_LOG"; if [[ $1 == hold ]]; then echo "$2" >> "$GW_DIR/holds"; fi',
+    kubeadm: 'echo "kubeadm $*" >> "$GW_LOG"',
+    kubectl: 'echo "kubectl $*" >> "$GW_LOG"; if [[ $* == *create* ]]; then echo "kind: ConfigMap"; else cat > "$GW_DIR/replaced"; fi',
+    systemctl: 'echo "systemctl $*" >> "$GW_LOG"',
+    curl: "exit 0",
+};
+
+interface Run {
+    status: number | null;
+    output: string;
+    calls: string[];
+    packages: string;
+}
+
+/** Runs `script` on a node whose packages are `installed` ("name version" lines); joined when `joined`. */
+function run(script: string, installed: string[], joined: boolean): Run {
+    const dir = mkdtempSync(join(tmpdir(), "gw-upgrade-run-"));
+    made.push(dir);
+    execFileSync("mkdir", ["-p", join(dir, "bin")]);
+    for (const [name, body] of Object.entries(STANDINS)) writeFileSync(join(dir, "bin", name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
+    writeFileSync(join(dir, "pkgs"), installed.map((l) => `${l}\n`).join(""));
+    // As on a node: every installed Kubernetes package is held.
+    writeFileSync(join(dir, "holds"), installed.map((l) => `${l.split(" ")[0]}\n`).join(""));
+    writeFileSync(join(dir, "bootstrap.sh"), script);
+    const driver = [
+        "set -e",
+        `cp -a /etc ${dir}/etc 2>/dev/null || true`,
+        `mount --bind ${dir}/etc /etc`,
+        "rm -rf /etc/groundwork /etc/kubernetes",
+        ...(joined ? ["install -d /etc/kubernetes", "echo kubelet > /etc/kubernetes/kubelet.conf"] : []),
+        `bash ${dir}/bootstrap.sh`,
+    ].join("\n");
+    const r = spawnSync("unshare", ["-m", "bash", "-c", driver], {
+        encoding: "utf8",
+        env: { PATH: `${dir}/bin:/usr/sbin:/usr/bin:/sbin:/bin`, GW_LOG: join(dir, "log"), GW_PKGS: join(dir, "pkgs"), GW_DIR: dir },
+        timeout: 60_000,
+    });
+    const log = (() => {
+        try {
+            return readFileSync(join(dir, "log"), "utf8");
+        } catch {
+            return "";
+        }
+    })();
+    return { status: r.status, output: r.stdout + r.stderr, calls: log.split("\n").filter(Boolean), packages: readFileSync(join(dir, "pkgs"), "utf8") };
+}
+
+const at = (v: string) => ["kubeadm", "kubelet", "kubectl"].map((p) => `${p} ${v}-1.1`);
+const TOOLS_133 = ["cri-tools 1.34.0-1.1", "kubernetes-cni 1.6.2-1.1"];
+
+describe("a Kubernetes upgrade on a node, run by its converge (bash, for real)", function () {
+    this.timeout(120_000);
+    after(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+    const spec = parse(rawPlatform("baremetal", 3, 1, { kubernetesVersion: "1.34.2", controlPlaneEndpoint: { mode: "external", address: "10.20.0.5" } }));
+    const settings = clusterSettings({ config: spec.config.cluster, clusterName: "gw", backends: ["baremetal"] });
+    const [first, second, , worker] = spec.machines;
+    const script = (m: typeof first) => renderPartsScript(m.name, [kubernetesPackagesPart(settings), kubeadmPart(settings, m, first.name, TRUST)]);
+
+    it("a worker at 1.33.13: kubeadm moves first, then `kubeadm upgrade node`, then kubelet, kubectl and the tools, then kubelet restarts", () => {
+        const r = run(script(worker), [...at("1.33.13"), ...TOOLS_133], true);
+        assert.strictEqual(r.status, 0, r.output);
+        assert.match(r.output, /upgrading this node from 1\.33\.13 to 1\.34\.2, kubeadm first/);
+        assert.deepStrictEqual(r.calls, [
+            "apt-get update",
+            "apt-get install --no-install-recommends --allow-change-held-packages kubeadm=1.34.2-1.1",
+            "systemctl enable kubelet",
+            "kubeadm upgrade node",
+            "apt-get install --no-install-recommends --allow-change-held-packages --allow-downgrades kubeadm=1.34.2-1.1 kubelet=1.34.2-1.1 kubectl=1.34.2-1.1 cri-tools=1.34.0-1.1 kubernetes-cni=1.7.1-1.1",
+            "apt-mark hold kubeadm",
+            "apt-mark hold kubelet",
+            "apt-mark hold kubectl",
+            "apt-mark hold cri-tools",
+            "apt-mark hold kubernetes-cni",
+            "systemctl daemon-reload",
+            "systemctl restart kubelet",
+        ]);
+        assert.match(r.packages, /^kubelet 1\.34\.2-1\.1$/m);
+        assert.match(r.output, /gw-general-1 upgraded to 1\.34\.2/);
+        // Run again (the state the first run left): nothing to upgrade, nothing installed.
+        const again = run(script(worker), r.packages.split("\n").filter(Boolean), true);
+        assert.strictEqual(again.status, 0, again.output);
+        assert.deepStrictEqual(again.calls, ["systemctl enable kubelet"]);
+    });
+
+    it("the first control plane stores the new ClusterConfiguration, waits for the images, then `kubeadm upgrade apply`; the others `upgrade node`", () => {
+        const r = run(script(first), [...at("1.33.13"), ...TOOLS_133], true);
+        assert.strictEqual(r.status, 0, r.output);
+        const i = (prefix: string) => r.calls.findIndex((c) => c.startsWith(prefix));
+        assert.ok(i("apt-get install --no-install-recommends --allow-change-held-packages kubeadm=1.34.2-1.1") < i("kubectl --kubeconfig /etc/kubernetes/admin.conf -n kube-system create configmap kubeadm-config --from-file=ClusterConfiguration=/etc/groundwork/kubeadm/cluster.yaml"), r.calls.join("\n"));
+        assert.ok(i("kubectl --kubeconfig /etc/kubernetes/admin.conf replace -f -") < i("kubeadm config images pull --config /etc/groundwork/kubeadm/cluster.yaml"));
+        assert.ok(i("kubeadm config images pull") < i("kubeadm upgrade apply --yes v1.34.2"));
+        assert.ok(i("kubeadm upgrade apply") < i("apt-get install --no-install-recommends --allow-change-held-packages --allow-downgrades kubeadm=1.34.2-1.1 kubelet=1.34.2-1.1"));
+        assert.ok(i("apt-get install --no-install-recommends --allow-change-held-packages --allow-downgrades") < i("systemctl restart kubelet"));
+        assert.strictEqual(r.calls.filter((c) => c.startsWith("kubeadm upgrade node")).length, 0);
+        const other = run(script(second), [...at("1.33.13"), ...TOOLS_133], true);
+        assert.strictEqual(other.status, 0, other.output);
+        assert.deepStrictEqual(other.calls.filter((c) => c.startsWith("kubeadm") || c.startsWith("kubectl")), ["kubeadm config images pull --config /etc/groundwork/kubeadm/cluster.yaml", "kubeadm upgrade node"]);
+    });
+
+    it("refuses a downgrade and a skipped minor before touching anything, naming the versions", () => {
+        const down = run(script(worker), [...at("1.35.1"), ...TOOLS_133], true);
+        assert.strictEqual(down.status, 1, down.output);
+        assert.match(down.output, /this node runs Kubernetes 1\.35\.1; 1\.34\.2 is a downgrade, which kubeadm does not do: set cluster\.kubernetesVersion to 1\.35\.1 or newer \(nothing was changed\)/);
+        assert.deepStrictEqual(down.calls, []);
+        const skip = run(script(first), [...at("1.32.9"), ...TOOLS_133], true);
+        assert.strictEqual(skip.status, 1, skip.output);
+        assert.match(skip.output, /this node runs Kubernetes 1\.32\.9; 1\.34\.2 skips a minor version, which kubeadm does not do: upgrade to 1\.33\.x first \(nothing was changed\)/);
+        assert.deepStrictEqual(skip.calls, []);
+    });
+
+    it("a node not yet joined just installs the pins (no kubeadm upgrade); a patch upgrade goes the same way as a minor one", () => {
+        // (Only the packages part: a new node's kubeadm part would wait for its join material.)
+        const fresh = run(renderPartsScript(worker.name, [kubernetesPackagesPart(settings)]), [], false);
+        assert.strictEqual(fresh.status, 0, fresh.output);
+        assert.ok(fresh.calls.every((c) => !c.startsWith("kubeadm upgrade")), fresh.calls.join("\n"));
+        assert.ok(fresh.calls.includes("apt-get install --no-install-recommends --allow-change-held-packages --allow-downgrades kubeadm=1.34.2-1.1 kubelet=1.34.2-1.1 kubectl=1.34.2-1.1 cri-tools=1.34.0-1.1 kubernetes-cni=1.7.1-1.1"), fresh.calls.join("\n"));
+        const patch = run(script(worker), [...at("1.34.1"), "cri-tools 1.34.0-1.1", "kubernetes-cni 1.7.1-1.1"], true);
+        assert.strictEqual(patch.status, 0, patch.output);
+        assert.ok(patch.calls.indexOf("kubeadm upgrade node") > patch.calls.indexOf("apt-get install --no-install-recommends --allow-change-held-packages kubeadm=1.34.2-1.1"), patch.calls.join("\n"));
+    });
+});
