@@ -3,14 +3,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { asRoot } from "../kit/shell";
 import { BareMetalBackendConfig } from "./config";
 import { convergeCommand } from "./converge";
-import { Bootstrap, Machine, machineOf, MachineSpec, SshConnectionArgs } from "./machine";
+import { Bootstrap, Machine, machineOf, MachineSpec, SshConnectionArgs, SshProxyArgs } from "./machine";
 
 /** The bare-metal bootstrap's inputs that change with the rendered script: left as first run (like a VM's user-data). */
 export const FIRST_BOOT_ONLY = ["stdin", "environment"];
 
-/** SSH to a bare-metal host: the backend's user and port, the configured key (a secret), patient dialling. */
-export function bareMetalConnection(spec: Pick<MachineSpec, "address">, backend: BareMetalBackendConfig, privateKey: pulumi.Input<string>): SshConnectionArgs {
-    return { host: spec.address, port: backend.sshPort, user: backend.sshUser, privateKey: pulumi.secret(privateKey), dialErrorLimit: 20 };
+/** SSH to a bare-metal host: the backend's user and port, the configured key (a secret), patient dialling; through the bastion when there is one. */
+export function bareMetalConnection(spec: Pick<MachineSpec, "address">, backend: BareMetalBackendConfig, privateKey: pulumi.Input<string>, bastion?: SshProxyArgs): SshConnectionArgs {
+    return { host: spec.address, port: backend.sshPort, user: backend.sshUser, privateKey: pulumi.secret(privateKey), dialErrorLimit: 20, ...(bastion ? { proxy: bastion } : {}) };
 }
 
 export interface BareMetalMachineArgs {
@@ -21,6 +21,8 @@ export interface BareMetalMachineArgs {
     bootstrap: Bootstrap;
     /** The login user the bootstrap creates (reported in the Machine contract). */
     sshUser: string;
+    /** machines.sshBastion: the jump host SSH goes through. Defaults to none. */
+    bastion?: SshProxyArgs;
 }
 
 /**
@@ -41,7 +43,7 @@ export class BareMetalMachine extends pulumi.ComponentResource {
     constructor(name: string, args: BareMetalMachineArgs, opts?: pulumi.ComponentResourceOptions) {
         super("groundwork:machines:BareMetalMachine", name, {}, opts);
         const { spec, backend } = args;
-        const connection = bareMetalConnection(spec, backend, args.privateKey);
+        const connection = bareMetalConnection(spec, backend, args.privateKey, args.bastion);
         this.connection = connection;
         // The script holds no join material and kubeadm is told not to print it, so the progress
         // stays visible; the outputs stay secret for anything a tool may echo.

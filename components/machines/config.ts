@@ -66,6 +66,13 @@ export const machinesConfig = z
          */
         onChange: z.enum(["converge", "replace"]).default("converge"),
         /**
+         * A jump host every SSH connection of the program goes through (join material, converges,
+         * bare-metal bootstraps), for sites where the Pulumi host cannot reach the node subnet.
+         * Its key is the secret groundwork:sshBastionPrivateKey. The API endpoint must still be
+         * reachable from the Pulumi host (the Kubernetes provider, node syncs, drains). Defaults to none.
+         */
+        sshBastion: z.object({ host: hostName, port: count(1).max(65535).default(22), user: z.string().min(1).default("groundwork") }).strict().optional(),
+        /**
          * The order changes reach running machines in: the registry machine, then the control
          * planes one at a time, then the workers `batchSize` at a time. Around a Kubernetes
          * version change each node is drained first (PodDisruptionBudgets respected, for at most

@@ -29,6 +29,8 @@ export interface MachineSpec {
 
 /** SSH to a machine, as @pulumi/command's remote.Command takes it. */
 export type SshConnectionArgs = types.input.remote.ConnectionArgs;
+/** A jump host (bastion) the connection goes through, as remote.Command's `connection.proxy` takes it. */
+export type SshProxyArgs = types.input.remote.ProxyConnectionArgs;
 
 /** The node subnet as machines need it for static addressing. */
 export interface SubnetInfo {

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BareMetalMachine } from "./baremetal";
 import { BareMetalBackendConfig } from "./config";
-import { Bootstrap, Machine, MachineSpec, SubnetInfo } from "./machine";
+import { Bootstrap, Machine, MachineSpec, SshProxyArgs, SubnetInfo } from "./machine";
 import { OpenStackFoundation, OpenStackMachine } from "./openstack";
 import { VsphereFoundation, VsphereMachine } from "./vsphere";
 
@@ -10,6 +10,8 @@ export interface Backends {
     openstack?: OpenStackFoundation;
     vsphere?: VsphereFoundation;
     baremetal?: { backend: BareMetalBackendConfig; privateKey: pulumi.Input<string> };
+    /** machines.sshBastion: the jump host every SSH connection goes through (its key a secret). Defaults to none. */
+    sshBastion?: SshProxyArgs;
 }
 
 export interface MachinePoolArgs {
@@ -50,7 +52,7 @@ export class MachinePool extends pulumi.ComponentResource {
                     return new VsphereMachine(`${name}-${spec.ordinal}`, { spec, bootstrap, sshUser: args.sshUser, subnet: args.subnet, foundation: args.backends.vsphere ?? missing(kind), firstBootOnly }, child).machine;
                 case "baremetal": {
                     const bm = args.backends.baremetal ?? missing(kind);
-                    return new BareMetalMachine(`${name}-${spec.name}`, { spec, bootstrap, sshUser: args.sshUser, backend: bm.backend, privateKey: bm.privateKey }, child).machine;
+                    return new BareMetalMachine(`${name}-${spec.name}`, { spec, bootstrap, sshUser: args.sshUser, backend: bm.backend, privateKey: bm.privateKey, bastion: args.backends.sshBastion }, child).machine;
                 }
                 default: {
                     const unknown: never = kind;

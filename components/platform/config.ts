@@ -30,6 +30,7 @@ export const SECRET_KEYS = {
     etcdSnapshotS3SecretAccessKey: "groundwork:etcdSnapshotS3SecretAccessKey",
     registryTlsCert: "groundwork:registryTlsCert",
     registryTlsKey: "groundwork:registryTlsKey",
+    sshBastionPrivateKey: "groundwork:sshBastionPrivateKey",
 } as const;
 export type SecretName = keyof typeof SECRET_KEYS;
 
@@ -159,6 +160,9 @@ function crossCheck(c: PlatformConfig, secrets: ReadonlySet<SecretName>, problem
         p("backends.baremetal", `needs the secret ${SECRET_KEYS.sshPrivateKey}; set it with \`pulumi config set --secret ${SECRET_KEYS.sshPrivateKey} < key\``);
     }
     credentialChecks(c, secrets, p);
+    if (c.machines.sshBastion !== undefined && !secrets.has("sshBastionPrivateKey")) {
+        p("machines.sshBastion", `needs the secret ${SECRET_KEYS.sshBastionPrivateKey} (the bastion's key for ${c.machines.sshBastion.user}); set it with \`pulumi config set --secret ${SECRET_KEYS.sshBastionPrivateKey} < key\``);
+    }
     if (c.machines.onChange === "replace" && c.upTo !== "machines") {
         p("machines.onChange", `replace is only allowed with upTo: machines: a control plane or registry replaced by a new first boot loses the cluster's and the registry's state (upTo is ${c.upTo}); use converge`);
     }

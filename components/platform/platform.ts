@@ -80,13 +80,16 @@ export function openstackAddressPairs(spec: PlatformSpec): string[] {
  * key on bare metal.
  */
 export function nodeConnection(m: MachineSpec, sshUser: string, secrets: Pick<ClusterSecrets, "deployPrivateKey">, backends: Backends): SshConnection {
+    const bastion = backends.sshBastion;
+    const proxy = bastion ? { proxy: bastion } : {};
     if (m.backend === "baremetal") {
         const bm = backends.baremetal!;
-        return bareMetalConnection(m, bm.backend, bm.privateKey);
+        return bareMetalConnection(m, bm.backend, bm.privateKey, bastion);
     }
     // A new VM answers SSH only after it boots: keep dialling (about 15 minutes at most).
-    return { host: m.address, port: 22, user: sshUser, privateKey: secrets.deployPrivateKey, dialErrorLimit: 90, perDialTimeout: 10 };
+    return { host: m.address, port: 22, user: sshUser, privateKey: secrets.deployPrivateKey, dialErrorLimit: 90, perDialTimeout: 10, ...proxy };
 }
+
 
 /** The registry the nodes use, made before any machine so its CA and endpoint reach every bootstrap. */
 interface RegistryPlan {
@@ -228,7 +231,13 @@ export class Platform extends pulumi.ComponentResource {
         // Bare metal always converges; VMs unless machines.onChange is replace.
         const items = spec.machines
             .filter((m) => m.backend === "baremetal" || (converge && deploy !== undefined))
-            .map((m) => ({ spec: m, machine: this.machines.find((x) => x.name === m.name)!, bootstrap: bootstrapOnce(m), connection: m.backend === "baremetal" ? bareMetalConnection(m, backends.baremetal!.backend, backends.baremetal!.privateKey) : nodeConnection(m, c.machines.sshUser, deploy!, backends) }));
+            .map((m) => ({
+                spec: m,
+                machine: this.machines.find((x) => x.name === m.name)!,
+                bootstrap: bootstrapOnce(m),
+                // Only bare metal converges without a deploy key, and its connection uses its own key.
+                connection: nodeConnection(m, c.machines.sshUser, deploy ?? { deployPrivateKey: pulumi.output("") }, backends),
+            }));
         if (items.length > 0) {
             const rollout = c.machines.rollout;
             this.convergence = new Convergence(
@@ -272,6 +281,10 @@ export class Platform extends pulumi.ComponentResource {
         }
         if (used.has("vsphere")) {
             backends.vsphere = new VsphereFoundation(`${name}-vsphere`, { backend: c.backends.vsphere!, password: pulumi.secret(args.secrets?.vspherePassword ?? ""), environment: c.environment }, child);
+        }
+        const bastion = c.machines.sshBastion;
+        if (bastion) {
+            backends.sshBastion = { host: bastion.host, port: bastion.port, user: bastion.user, privateKey: pulumi.secret(args.secrets?.sshBastionPrivateKey ?? ""), dialErrorLimit: 20 };
         }
         if (used.has("baremetal")) {
             backends.baremetal = { backend: c.backends.baremetal ?? baremetalBackend.parse({}), privateKey: pulumi.secret(args.secrets?.sshPrivateKey ?? "") };

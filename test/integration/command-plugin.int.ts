@@ -17,16 +17,16 @@ const TOKEN = "tok-7f3a9c21e5d84b06"; // the secret the program passes on stdin
 
 
 
-async function waitForPort(port: number, child: ChildProcess, seconds: number): Promise<void> {
+async function waitForPort(port: number, child: ChildProcess, seconds: number, host = "127.0.0.1"): Promise<void> {
     const deadline = Date.now() + seconds * 1000;
     for (;;) {
         if (child.exitCode !== null) throw new Error(`sshd exited with ${child.exitCode} before listening`);
         const ok = await new Promise<boolean>((resolve) => {
-            const s = net.connect(port, "127.0.0.1", () => { s.destroy(); resolve(true); });
+            const s = net.connect(port, host, () => { s.destroy(); resolve(true); });
             s.once("error", () => resolve(false));
         });
         if (ok) return;
-        if (Date.now() > deadline) throw new Error(`sshd did not listen on 127.0.0.1:${port} within ${seconds}s`);
+        if (Date.now() > deadline) throw new Error(`sshd did not listen on ${host}:${port} within ${seconds}s`);
         await new Promise((r) => setTimeout(r, 200));
     }
 }
@@ -170,6 +170,49 @@ describe("command plugin: @pulumi/command through the real engine, against a loo
         assert.strictEqual(read("deleted.log"), "deleted one\ndeleted two\n");
         assert.deepStrictEqual(fs.readdirSync(remoteDir).sort(), ["deleted.log", "env.txt", "secret.txt"]); // no delete command for those
         assert.deepStrictEqual(fs.readdirSync(localDir), []);
+    });
+
+    it("connection.proxy: a host only a jump host can reach (inside a network namespace) is reached through it; without the proxy the same address is refused", async function () {
+        // A namespace with a veth pair: the host sees only 10.234.77.2 (the bastion's port); the
+        // target sshd listens on the namespace's own loopback, which the host cannot reach.
+        const ns = `gw-bastion-${process.pid}`;
+        const [hostIf, nsIf] = [`gwb${process.pid % 100000}a`, `gwb${process.pid % 100000}b`];
+        const setup = sh([
+            `ip netns add ${ns}`,
+            `ip link add ${hostIf} type veth peer name ${nsIf}`,
+            `ip link set ${nsIf} netns ${ns}`,
+            `ip addr add 10.234.77.1/30 dev ${hostIf} && ip link set ${hostIf} up`,
+            `ip netns exec ${ns} ip addr add 10.234.77.2/30 dev ${nsIf}`,
+            `ip netns exec ${ns} ip link set ${nsIf} up && ip netns exec ${ns} ip link set lo up`,
+        ].join(" && "));
+        assert.strictEqual(setup.code, 0, setup.stderr);
+        const ssh = path.join(work, "ssh");
+        const behindDir = path.join(work, "behind");
+        fs.mkdirSync(behindDir);
+        const [bastionPort, behindPort] = [await freePort(), await freePort()];
+        fs.writeFileSync(path.join(ssh, "sshd_ns_config"), [
+            `Port ${bastionPort}`, `ListenAddress 10.234.77.2:${bastionPort}`, `ListenAddress 127.0.0.1:${behindPort}`, `HostKey ${ssh}/host`, `AuthorizedKeysFile ${ssh}/authorized_keys`,
+            "PidFile none", "StrictModes no", "UsePAM no", "PasswordAuthentication no", "KbdInteractiveAuthentication no", "PermitRootLogin prohibit-password", "AllowTcpForwarding yes", "",
+        ].join("\n"));
+        const inner = spawn("ip", ["netns", "exec", ns, "/usr/sbin/sshd", "-D", "-e", "-f", path.join(ssh, "sshd_ns_config")], { stdio: ["ignore", "ignore", "pipe"] });
+        let innerLog = "";
+        inner.stderr?.on("data", (d) => { innerLog += d.toString(); });
+        try {
+            await waitForPort(bastionPort, inner, 20, "10.234.77.2");
+            for (const [k, v] of Object.entries({ bastionHost: "10.234.77.2", bastionPort: String(bastionPort), behindPort: String(behindPort), behindDir })) pulumi(`config set ${k} '${v}'`);
+            const up = pulumi("up --yes --skip-preview", true);
+            assert.strictEqual(up.code, 0, up.stdout.slice(-2000) + innerLog.slice(-1500));
+            // sshd saw the session come from its own loopback (the bastion's direct-tcpip), to the namespace's 127.0.0.1.
+            assert.match(fs.readFileSync(path.join(behindDir, "via-bastion.txt"), "utf8"), new RegExp(`^127\\.0\\.0\\.1 \\d+ 127\\.0\\.0\\.1 ${behindPort}\n$`));
+            // The same address without the proxy is the host's own loopback, where nothing listens.
+            const direct = sh(`timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/${behindPort}'`);
+            assert.notStrictEqual(direct.code, 0, "the target must not be reachable without the bastion");
+            pulumi("destroy --yes --skip-preview --target 'urn:pulumi:cmdtest::cmdtest::command:remote:Command::via-bastion'", true);
+            for (const k of ["bastionHost", "bastionPort", "behindPort", "behindDir"]) pulumi(`config rm ${k}`);
+        } finally {
+            if (inner.pid !== undefined && inner.exitCode === null) process.kill(inner.pid, "SIGTERM");
+            sh(`ip link del ${hostIf} 2>/dev/null; ip netns del ${ns}`);
+        }
     });
 
     it("connection failures end the create with the reason: dialErrorLimit spent on a closed port, a wrong hostKey", async () => {

@@ -7,6 +7,7 @@
 import * as assert from "assert";
 import { captureGraph, graph, GraphNode, resetGraph } from "../cluster/graph";
 import { plan, snapshot, Snapshot, Step } from "../support/plan";
+import { recorder } from "../support/mocks";
 import { runProgram } from "../support/program";
 
 type Platform = Record<string, any>;
@@ -122,5 +123,34 @@ describe("day 2 under mocks: what a change converges, and nothing replaced", fun
             "update cdc-converge-cdc-metal-03 environment.GROUNDWORK_BOOTSTRAP,environment.GROUNDWORK_PART_KUBEADM",
         ]);
         assert.deepStrictEqual(steps.filter((s) => s.op !== "update"), []);
+    });
+});
+
+describe("machines.sshBastion: every SSH connection of the program goes through the jump host", function () {
+    this.timeout(120_000);
+
+    it("customer-dc: bootstraps, join deliveries, registrations and converges all carry the bastion as connection.proxy, its key a secret", async () => {
+        await runProgram("customer-dc", (c) => {
+            const p = JSON.parse(c["groundwork:platform"]);
+            p.machines.sshBastion = { host: "jump.cdc.customer.example", port: 2222, user: "ops" };
+            c["groundwork:platform"] = JSON.stringify(p);
+            c["groundwork:sshBastionPrivateKey"] = "-----BEGIN OPENSSH PRIVATE KEY-----\nbastion\n-----END OPENSSH PRIVATE KEY-----\n";
+        });
+        const remote = recorder.ofType("command:remote:Command");
+        assert.strictEqual(remote.length, 24);
+        for (const r of remote) {
+            assert.deepStrictEqual([r.inputs.connection.proxy?.host, r.inputs.connection.proxy?.port, r.inputs.connection.proxy?.user], ["jump.cdc.customer.example", 2222, "ops"], r.name);
+            assert.match(r.inputs.connection.proxy.privateKey, /bastion/);
+            assert.ok(r.secretInputs.some((p) => p === "connection" || p.startsWith("connection")), `${r.name}: the connection (and the bastion's key in it) must be secret`);
+        }
+    });
+
+    it("validate names the missing key", async () => {
+        const { parsePlatform } = await import("../../components/platform/config");
+        const { stackConfig } = await import("../support/program");
+        const raw = JSON.parse(stackConfig("customer-dc").config["groundwork:platform"]);
+        raw.machines.sshBastion = { host: "jump.cdc.customer.example" };
+        const r = parsePlatform(raw, new Set(["vspherePassword", "sshPrivateKey"]));
+        assert.ok(r.problems.some((x) => x.path === "platform.machines.sshBastion" && /needs the secret groundwork:sshBastionPrivateKey \(the bastion's key for groundwork\)/.test(x.message)), JSON.stringify(r.problems));
     });
 });

@@ -57,6 +57,14 @@ if (cfg.getBoolean("failures")) {
     new remote.Command("wrong-host-key", { connection: { ...connection, hostKey: cfg.require("wrongHostKey"), dialErrorLimit: 1 }, create: `touch ${dir}/never.txt` });
 }
 
+// Through a jump host (connection.proxy): the host is an address only the proxy can reach.
+if (cfg.get("bastionHost")) {
+    new remote.Command("via-bastion", {
+        connection: { ...connection, port: cfg.requireNumber("behindPort"), proxy: { host: cfg.require("bastionHost"), port: cfg.requireNumber("bastionPort"), user: cfg.require("user"), privateKey: pulumi.secret(fs.readFileSync(cfg.require("keyFile"), "utf8")), dialErrorLimit: 2 } },
+        create: `echo "$SSH_CONNECTION" > ${cfg.require("behindDir")}/via-bastion.txt; echo "ran behind the bastion"`,
+    });
+}
+
 export const writeStdout = write.stdout;
 export const secretStdout = secret.stdout;
 export const envStdout = env.stdout;

@@ -83,7 +83,7 @@ for path in ("remote/command.js", "local/command.js"):
 
 conn = schema.get("types", {}).get("command:remote:Connection", {}).get("properties", {})
 sdk_conn = sdk_interface("ConnectionArgs")
-refused_conn = {p.split(".", 1)[1] for p in not_served if p.startswith("connection.")}
+refused_conn = {p.split(".", 1)[1] for p in not_served if p.startswith("connection.") and p.count(".") == 1}
 for p in sorted(set(conn) - sdk_conn):
     errors.append(f"command:remote:Connection: field '{p}' is not in the SDK's ConnectionArgs")
 for p in sorted(sdk_conn - set(conn) - refused_conn):
@@ -91,12 +91,25 @@ for p in sorted(sdk_conn - set(conn) - refused_conn):
 for p in ("privateKey", "password", "privateKeyPassword"):
     if p in conn and not conn[p].get("secret"):
         errors.append(f"command:remote:Connection: '{p}' is not marked secret")
+# The proxy (jump host): the SDK's ProxyConnectionArgs, field for field.
+proxy = schema.get("types", {}).get("command:remote:ProxyConnection", {}).get("properties", {})
+sdk_proxy = sdk_interface("ProxyConnectionArgs")
+refused_proxy = {p.split(".", 2)[2] for p in not_served if p.startswith("connection.proxy.")}
+if "proxy" in conn and conn["proxy"].get("$ref") != "#/types/command:remote:ProxyConnection":
+    errors.append("command:remote:Connection: 'proxy' does not refer to command:remote:ProxyConnection")
+for p in sorted(set(proxy) - sdk_proxy):
+    errors.append(f"command:remote:ProxyConnection: field '{p}' is not in the SDK's ProxyConnectionArgs")
+for p in sorted(sdk_proxy - set(proxy) - refused_proxy):
+    errors.append(f"command:remote:ProxyConnection: the SDK's '{p}' is neither served nor refused")
+for p in ("privateKey", "password", "privateKeyPassword"):
+    if p in proxy and not proxy[p].get("secret"):
+        errors.append(f"command:remote:ProxyConnection: '{p}' is not marked secret")
 
 for e in errors:
     print("check-schema:", e, file=sys.stderr)
 status = "MISMATCH" if errors else "ok"
 print(f"schema check {status}: 2 resources (command:remote:Command, command:local:Command), "
-      f"{counts['inputs']} inputs, {counts['outputs']} outputs, {len(conn)} connection fields against "
+      f"{counts['inputs']} inputs, {counts['outputs']} outputs, {len(conn)} connection fields, {len(proxy)} proxy fields against "
       f"@pulumi/command {json.load(open(sdk + '/package.json'))['version']}; refused with a message: "
       f"{', '.join(sorted(not_served))}; {len(errors)} problems")
 sys.exit(1 if errors else 0)

@@ -23,21 +23,24 @@ var (
 	commonInputs = []string{"create", "update", "delete", "environment", "stdin", "triggers", "logging", "addPreviousOutputInEnv"}
 	remoteInputs = append([]string{"connection"}, commonInputs...)
 	localInputs  = append([]string{"dir", "interpreter"}, commonInputs...)
-	connFields   = []string{"host", "port", "user", "privateKey", "privateKeyPassword", "password", "hostKey", "dialErrorLimit", "perDialTimeout"}
+	proxyFields  = []string{"host", "port", "user", "privateKey", "privateKeyPassword", "password", "hostKey", "dialErrorLimit", "perDialTimeout"}
+	connFields   = append([]string{"proxy"}, proxyFields...)
 	loggingModes = []string{"stdout", "stderr", "stdoutAndStderr", "none"}
 	// Inputs of the @pulumi/command 1.2.1 SDK this plugin does not implement: refused with a clear message.
 	notServed = map[string]string{
 		"archivePaths":               "archives of local files are not supported by groundwork's command plugin",
 		"assetPaths":                 "assets of local files are not supported by groundwork's command plugin",
-		"connection.proxy":           "SSH proxy (jump host) connections are not supported by groundwork's command plugin",
-		"connection.agentSocketPath": "SSH agents are not supported by groundwork's command plugin; give privateKey or password",
+		"connection.agentSocketPath":       "SSH agents are not supported by groundwork's command plugin; give privateKey or password",
+		"connection.proxy.agentSocketPath": "SSH agents are not supported by groundwork's command plugin; give the proxy's privateKey or password",
 	}
 )
 
-// Connection is how to reach a remote host, with the SDK's defaults.
+// Connection is how to reach a remote host, with the SDK's defaults; Proxy, when set, is the jump
+// host (bastion) the connection goes through.
 type Connection struct {
 	Host, User, PrivateKey, PrivateKeyPassword, Password, HostKey string
 	Port, DialErrorLimit, PerDialTimeout                          int
+	Proxy                                                         *Connection
 }
 
 // Spec is one command resource's inputs, read from a property map.
@@ -177,44 +180,52 @@ func (r *reader) strings(v property.Value, path string) []string {
 }
 
 func (r *reader) connection(v property.Value) *Connection {
+	return r.conn(v, "connection", connFields)
+}
+
+// conn reads a connection (path "connection") or its proxy (path "connection.proxy").
+func (r *reader) conn(v property.Value, path string, fields []string) *Connection {
 	if v.IsNull() {
-		r.fail("connection", "is required (host, and privateKey or password)")
+		r.fail(path, "is required (host, and privateKey or password)")
 		return nil
 	}
 	if v.HasComputed() && !v.IsMap() {
 		return nil
 	}
 	if !v.IsMap() {
-		r.fail("connection", "must be an object with host, port, user, privateKey or password")
+		r.fail(path, "must be an object with host, port, user, privateKey or password")
 		return nil
 	}
 	m := v.AsMap()
-	r.unknownKeys(m, connFields, "connection.")
+	r.unknownKeys(m, fields, path+".")
 	c := &Connection{
-		Host:               r.str(m, "host", "connection.host"),
-		User:               r.str(m, "user", "connection.user"),
-		PrivateKey:         r.str(m, "privateKey", "connection.privateKey"),
-		PrivateKeyPassword: r.str(m, "privateKeyPassword", "connection.privateKeyPassword"),
-		Password:           r.str(m, "password", "connection.password"),
-		HostKey:            r.str(m, "hostKey", "connection.hostKey"),
-		Port:               r.integer(m, "port", "connection.port", 22, 1),
-		DialErrorLimit:     r.integer(m, "dialErrorLimit", "connection.dialErrorLimit", 10, -1),
-		PerDialTimeout:     r.integer(m, "perDialTimeout", "connection.perDialTimeout", 15, 1),
+		Host:               r.str(m, "host", path+".host"),
+		User:               r.str(m, "user", path+".user"),
+		PrivateKey:         r.str(m, "privateKey", path+".privateKey"),
+		PrivateKeyPassword: r.str(m, "privateKeyPassword", path+".privateKeyPassword"),
+		Password:           r.str(m, "password", path+".password"),
+		HostKey:            r.str(m, "hostKey", path+".hostKey"),
+		Port:               r.integer(m, "port", path+".port", 22, 1),
+		DialErrorLimit:     r.integer(m, "dialErrorLimit", path+".dialErrorLimit", 10, -1),
+		PerDialTimeout:     r.integer(m, "perDialTimeout", path+".perDialTimeout", 15, 1),
 	}
 	if c.User == "" {
 		c.User = "root"
 	}
 	if c.Port > 65535 {
-		r.fail("connection.port", "must be a port number from 1 to 65535, got %d", c.Port)
+		r.fail(path+".port", "must be a port number from 1 to 65535, got %d", c.Port)
 	}
 	if c.DialErrorLimit == 0 {
-		r.fail("connection.dialErrorLimit", "must be -1 (no limit) or at least 1")
+		r.fail(path+".dialErrorLimit", "must be -1 (no limit) or at least 1")
 	}
 	if m.Get("host").IsNull() {
-		r.fail("connection.host", "is required")
+		r.fail(path+".host", "is required")
 	}
 	if m.Get("privateKey").IsNull() && m.Get("password").IsNull() {
-		r.fail("connection", "needs privateKey or password")
+		r.fail(path, "needs privateKey or password")
+	}
+	if pv := m.Get("proxy"); contains(fields, "proxy") && !pv.IsNull() {
+		c.Proxy = r.conn(pv, path+".proxy", proxyFields)
 	}
 	return c
 }

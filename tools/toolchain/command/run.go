@@ -102,37 +102,86 @@ func clientConfig(c *Connection) (*ssh.ClientConfig, error) {
 }
 
 // dial connects, retrying failed dials up to connection.dialErrorLimit times (-1: without limit).
+// With a proxy, the proxy is dialled first (its own limits), and the host is reached through it
+// (an SSH "direct-tcpip" channel, as OpenSSH's ProxyJump does); closing the client closes both.
 func dial(ctx context.Context, c *Connection) (*ssh.Client, error) {
 	cfg, err := clientConfig(c)
 	if err != nil {
 		return nil, err
 	}
 	addr := net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
+	var jump *ssh.Client
+	via := ""
+	if c.Proxy != nil {
+		if jump, err = dial(ctx, c.Proxy); err != nil {
+			return nil, fmt.Errorf("the proxy (connection.proxy): %w", err)
+		}
+		via = fmt.Sprintf(" through the proxy %s", net.JoinHostPort(c.Proxy.Host, strconv.Itoa(c.Proxy.Port)))
+	}
 	for attempt := 1; ; attempt++ {
-		d := net.Dialer{Timeout: cfg.Timeout}
-		conn, err := d.DialContext(ctx, "tcp", addr)
+		var conn net.Conn
+		if jump != nil {
+			conn, err = dialThrough(ctx, jump, addr, cfg.Timeout)
+		} else {
+			d := net.Dialer{Timeout: cfg.Timeout}
+			conn, err = d.DialContext(ctx, "tcp", addr)
+		}
 		if err == nil {
 			_ = conn.SetDeadline(time.Now().Add(cfg.Timeout))
 			sc, chans, reqs, herr := ssh.NewClientConn(conn, addr, cfg)
 			if herr == nil {
 				_ = conn.SetDeadline(time.Time{})
-				return ssh.NewClient(sc, chans, reqs), nil
+				client := ssh.NewClient(sc, chans, reqs)
+				if jump != nil {
+					go func() { _ = client.Wait(); _ = jump.Close() }()
+				}
+				return client, nil
 			}
 			_ = conn.Close()
 			err = herr
 		}
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("connecting to %s as %s: %w", addr, c.User, ctx.Err())
+			closeJump(jump)
+			return nil, fmt.Errorf("connecting to %s%s as %s: %w", addr, via, c.User, ctx.Err())
 		}
 		if c.DialErrorLimit >= 0 && attempt >= c.DialErrorLimit {
-			return nil, fmt.Errorf("connecting to %s as %s failed %d times (dialErrorLimit): %w", addr, c.User, attempt, err)
+			closeJump(jump)
+			return nil, fmt.Errorf("connecting to %s%s as %s failed %d times (dialErrorLimit): %w", addr, via, c.User, attempt, err)
 		}
 		wait := time.Duration(min(attempt, 5)) * time.Second
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("connecting to %s as %s: %w", addr, c.User, ctx.Err())
+			closeJump(jump)
+			return nil, fmt.Errorf("connecting to %s%s as %s: %w", addr, via, c.User, ctx.Err())
 		case <-time.After(wait):
 		}
+	}
+}
+
+func closeJump(jump *ssh.Client) {
+	if jump != nil {
+		_ = jump.Close()
+	}
+}
+
+// dialThrough opens a TCP connection to addr from the proxy, bounded by timeout.
+func dialThrough(ctx context.Context, jump *ssh.Client, addr string, timeout time.Duration) (net.Conn, error) {
+	type result struct {
+		conn net.Conn
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		conn, err := jump.Dial("tcp", addr)
+		done <- result{conn, err}
+	}()
+	select {
+	case r := <-done:
+		return r.conn, r.err
+	case <-time.After(timeout):
+		return nil, fmt.Errorf("dial tcp %s: i/o timeout (from the proxy)", addr)
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
 }
 
