@@ -88,6 +88,22 @@ export const clusterConfig = z
             .strict()
             .default({}),
         /**
+         * kubeadm's certificates (one year from init, upgrade or renewal) on the control planes:
+         * renewed `renewBeforeDays` before they expire by a daily check (`autoRenew`), or at once,
+         * control plane by control plane, whenever `renewRequest` takes a new value.
+         */
+        certificates: z
+            .object({
+                /** Days before expiry a certificate is renewed. Defaults to 30. */
+                renewBeforeDays: count(1).max(300).default(30),
+                /** A daily systemd timer on every control plane checks and renews. Defaults to true. */
+                autoRenew: z.boolean().default(true),
+                /** Any new value (a date, a ticket number) renews every control plane's certificates once. Defaults to none. */
+                renewRequest: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, "must be 1–64 letters, digits, '.', '_', ':' or '-' (a date or a ticket number)").optional(),
+            })
+            .strict()
+            .default({}),
+        /**
          * For slow machines only (emulated test guests, overloaded hypervisors): longer kubeadm
          * timeouts and more patient control-plane probes. Unset: kubeadm's and Kubernetes' own.
          */

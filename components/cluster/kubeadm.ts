@@ -35,6 +35,8 @@ export interface ClusterSettings {
     downloads?: { proxy?: DownloadProxy; osMirror?: PackageSource };
     /** cluster.tuning: longer kubeadm timeouts, patient control-plane probes. Defaults to kubeadm's own. */
     tuning?: { kubeadmTimeoutMinutes?: number; controlPlaneStartupSeconds?: number; kubeVipLeaseSeconds?: number; controlPlaneLeaseSeconds?: number };
+    /** cluster.certificates: renewal of kubeadm's certificates on the control planes. Defaults to a daily check, 30 days ahead. */
+    certificates?: { renewBeforeDays: number; autoRenew: boolean; renewRequest?: string };
 }
 
 /** Where control planes keep the kubeadm patches of cluster.tuning (static pod probes). */

@@ -5,6 +5,7 @@ import { ClusterSettings, ClusterTrust, controlPlanePatches, endpointAddress, en
 import { metadataGuardPart } from "./metadata-guard";
 import { KUBECONFIG_PLACEHOLDER, renderKubeVipManifest, VIP_INTERFACE_PLACEHOLDER } from "./kube-vip";
 import { KUBERNETES_APT, kubeletUpgradeSteps, kubernetesPackagesParts } from "./packages";
+import { certificatesPart } from "./certificates";
 
 export const GROUNDWORK_DIR = "/etc/groundwork";
 export const PATHS = {
@@ -255,5 +256,6 @@ function kubeadmUndo(s: ClusterSettings): string {
 /** Both cluster parts of one machine, in the order they run (after the engine's). */
 export function clusterParts(s: ClusterSettings, node: MachineSpec, firstControlPlaneName: string, trust: ClusterTrust): BootstrapPart[] {
     const guard = node.backend === "openstack" ? [metadataGuardPart(s.podCidr)] : [];
-    return [...kubernetesPackagesParts(s), ...guard, kubeadmPart(s, node, firstControlPlaneName, trust)];
+    const certificates = node.role === "control-plane" ? [certificatesPart(s.certificates ?? { renewBeforeDays: 30, autoRenew: true })] : [];
+    return [...kubernetesPackagesParts(s), ...guard, kubeadmPart(s, node, firstControlPlaneName, trust), ...certificates];
 }

@@ -55,6 +55,7 @@ export function clusterSettings(i: ClusterSettingsInput): ClusterSettings {
         externalCloudBackends: cloud,
         downloads: downloadSettings(i.engineConfig, i.noProxy),
         ...(Object.values(c.tuning).some((v) => v !== undefined) ? { tuning: { ...c.tuning } } : {}),
+        certificates: { ...c.certificates },
     };
 }
 

@@ -55,7 +55,7 @@ describe("cli: groundwork diff-stacks with certificates and lists", () => {
         assert.strictEqual(at(table[3], colA, colB), "");
         assert.strictEqual(table[3].indexOf("- "), colB);
         assert.strictEqual(at(table[3], colB), `- ssh-ed25519 AAAAC3NzaC1lZDI1NT…${KEY_B.slice(-15)}`);
-        assert.strictEqual(lines[lines.length - 2], "2 keys differ, 87 identical"); // +3: machines.onChange, machines.rollout.batchSize and drainTimeoutSeconds (defaults on both)
+        assert.strictEqual(lines[lines.length - 2], "2 keys differ, 89 identical"); // +3: machines.onChange, machines.rollout.batchSize and drainTimeoutSeconds; +2 cluster.certificates.renewBeforeDays and autoRenew (defaults on both)
         // --json keeps the full values.
         const json = JSON.parse((await runCli(["diff-stacks", "--json", stack(one.pem, [KEY_A]), stack(two.pem, [KEY_A])])).stdout);
         assert.deepStrictEqual(json.differences, [{ key: "engine.caCertificates", a: [one.pem], b: [two.pem] }]);

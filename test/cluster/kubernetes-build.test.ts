@@ -30,10 +30,23 @@ const BINARIES = Object.values(COMPONENTS).flat();
 
 /** A built binary's exit code, stdout and stderr (some tools print their version on stderr); stdin is `input`, or none. */
 function runBin(name: string, args: string[], env: Record<string, string> = {}, input?: string): { code: number | null; stdout: string; stderr: string } {
-    const stdin = input === undefined ? "ignore" : "pipe";
-    const r = spawnSync(k8sBinary(name), args, { env: { ...process.env, ...env }, input, stdio: [stdin, "pipe", "pipe"], encoding: "utf8", timeout: 60_000 });
-    if (r.error) throw r.error;
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    // Input comes from a file, not a pipe: a plugin that answers without reading all of it must not
+    // make the write fail (EPIPE), as it did under load.
+    let fd: number | undefined;
+    let file: string | undefined;
+    if (input !== undefined) {
+        file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "gw-bin-in-")), "stdin");
+        fs.writeFileSync(file, input);
+        fd = fs.openSync(file, "r");
+    }
+    try {
+        const r = spawnSync(k8sBinary(name), args, { env: { ...process.env, ...env }, stdio: [fd ?? "ignore", "pipe", "pipe"], encoding: "utf8", timeout: 60_000 });
+        if (r.error) throw r.error;
+        return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    } finally {
+        if (fd !== undefined) fs.closeSync(fd);
+        if (file) fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    }
 }
 
 /**

@@ -136,7 +136,7 @@ describe("cli: groundwork diff-stacks", () => {
         assert.deepStrictEqual(d("apps.workloads.site.ingressHost"), { key: "apps.workloads.site.ingressHost", a: null, b: "www.prod.example" });
         // Same role, image, queue engine and single-instance replicas on both: identical, not listed.
         assert.strictEqual(d("apps.workloads.users.image"), undefined);
-        assert.strictEqual(doc.identical, 45); // registry.airGapped is false on both now; +1 the static site's webServerImage; +3 machines.onChange and machines.rollout's two keys
+        assert.strictEqual(doc.identical, 47); // registry.airGapped is false on both now; +1 the static site's webServerImage; +3 machines.onChange and machines.rollout's two keys; +2 cluster.certificates' two defaults
     });
 
     it("prints aligned KEY/dev/prod columns, only differing keys, and a count line", async () => {
@@ -153,7 +153,7 @@ describe("cli: groundwork diff-stacks", () => {
         }
         const lines = r.out.trimEnd().split("\n");
         assert.strictEqual(lines[0], "dev (stacks/Pulumi.dev.yaml) vs prod (stacks/Pulumi.prod.yaml): effective config, defaults applied");
-        assert.strictEqual(lines[lines.length - 1], "77 keys differ, 45 identical"); // +3 engine.proxy keys, registry.airGapped now the same, +1 webServerImage, +3 machines.onChange and rollout
+        assert.strictEqual(lines[lines.length - 1], "77 keys differ, 47 identical"); // +3 engine.proxy keys, registry.airGapped now the same, +1 webServerImage, +3 machines.onChange and rollout, +2 cluster.certificates
         const header = lines[2];
         const row = lines.find((l) => l.startsWith("machines.controlPlane.count"))!;
         assert.strictEqual(row.indexOf("1 "), header.indexOf("dev"), "column A is aligned under its header");
@@ -164,7 +164,7 @@ describe("cli: groundwork diff-stacks", () => {
         const r = await capture(() => run(["dev", path.join("stacks", "Pulumi.dev.yaml")]));
         assert.strictEqual(r.code, 0, r.err);
         assert.ok(!r.out.includes("KEY"), r.out);
-        assert.strictEqual(r.out.trimEnd().split("\n").pop(), "0 keys differ, 88 identical");
+        assert.strictEqual(r.out.trimEnd().split("\n").pop(), "0 keys differ, 90 identical");
     });
 
     it("exits 2 naming an unknown stack and the known ones", async () => {
