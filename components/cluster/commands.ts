@@ -28,6 +28,29 @@ echo "[groundwork] the API at $GROUNDWORK_ENDPOINT is ready after $((SECONDS - s
 `;
 
 /**
+ * The API client the Node.js scripts share (node sync, drain, uncordon): `api(method, path, body,
+ * type, timeoutMs)` against $GROUNDWORK_SERVER, with the cluster CA and the admin certificate from
+ * the environment over https; resolves to {status, body}, status 0 with the error's message when
+ * the request failed (never rejects). Expects `e = process.env`.
+ */
+export const API_CLIENT_JS = String.raw`const apiBase = e.GROUNDWORK_SERVER;
+const apiClient = require(new URL(apiBase).protocol === "https:" ? "https" : "http");
+const apiTls = new URL(apiBase).protocol === "https:" ? { ca: e.GROUNDWORK_CA, cert: e.GROUNDWORK_CERT, key: e.GROUNDWORK_KEY } : {};
+function api(method, path, body, type, timeoutMs) {
+  return new Promise((resolve) => {
+    const headers = body ? { "content-type": type || "application/json" } : {};
+    const req = apiClient.request(new URL(path, apiBase), { method, headers, timeout: timeoutMs || 15000, ...apiTls }, (res) => {
+      let data = "";
+      res.on("data", (c) => (data += c));
+      res.on("end", () => resolve({ status: res.statusCode, body: data }));
+    });
+    req.on("timeout", () => req.destroy(new Error("timed out")));
+    req.on("error", (err) => resolve({ status: 0, body: String(err.message) }));
+    req.end(body ? JSON.stringify(body) : undefined);
+  });
+}`;
+
+/**
  * Node.js (run as `node -e "$GROUNDWORK_SYNC"`): waits for the node to register, then makes its
  * groundwork labels and taints equal the config. What groundwork set before is remembered in the
  * `groundwork.io/managed` annotation, so labels and taints removed from the config are removed
@@ -37,25 +60,12 @@ echo "[groundwork] the API at $GROUNDWORK_ENDPOINT is ready after $((SECONDS - s
 export const NODE_SYNC_SCRIPT = String.raw`"use strict";
 const e = process.env;
 const MANAGED = "groundwork.io/managed";
-const url = new URL("/api/v1/nodes/" + encodeURIComponent(e.GROUNDWORK_NODE), e.GROUNDWORK_SERVER);
-const client = require(url.protocol === "https:" ? "https" : "http");
-const tls = url.protocol === "https:" ? { ca: e.GROUNDWORK_CA, cert: e.GROUNDWORK_CERT, key: e.GROUNDWORK_KEY } : {};
+${API_CLIENT_JS}
+const nodePath = "/api/v1/nodes/" + encodeURIComponent(e.GROUNDWORK_NODE);
 const started = Date.now();
 const elapsed = () => Math.round((Date.now() - started) / 1000) + "s";
 const log = (m) => console.log("[groundwork] node " + e.GROUNDWORK_NODE + ": " + m + " (" + elapsed() + ")");
-function request(method, body) {
-  return new Promise((resolve) => {
-    const headers = body ? { "content-type": "application/merge-patch+json" } : {};
-    const req = client.request(url, { method, headers, timeout: 10000, ...tls }, (res) => {
-      let data = "";
-      res.on("data", (c) => (data += c));
-      res.on("end", () => resolve({ status: res.statusCode, body: data }));
-    });
-    req.on("timeout", () => req.destroy(new Error("timed out")));
-    req.on("error", (err) => resolve({ status: 0, body: String(err.message) }));
-    req.end(body ? JSON.stringify(body) : undefined);
-  });
-}
+const request = (method, body) => api(method, nodePath, body, "application/merge-patch+json", 10000);
 const retry = Number(e.GROUNDWORK_RETRY_MS || 10000);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);

@@ -1,3 +1,5 @@
+import { API_CLIENT_JS } from "./commands";
+
 /**
  * The two Node.js scripts a rollout runs from the Pulumi host around a node's converge when its
  * Kubernetes version changes (run as `node -e "$GROUNDWORK_SCRIPT"`, everything through the
@@ -13,36 +15,18 @@
 /** Annotation the drain leaves on a node it cordoned: the version it drained it for. */
 export const DRAINED_FOR = "groundwork.io/drained-for";
 
-/** Default seconds a drain waits for its pods to leave (PodDisruptionBudgets included). */
-export const DRAIN_TIMEOUT_SECONDS = 600;
-
-// The shared head: an HTTPS client for the API with the admin certificate, and logging.
+// The shared head: the API client (API_CLIENT_JS) with the admin certificate, and logging.
 const HEAD = String.raw`"use strict";
 const e = process.env;
 const node = e.GROUNDWORK_NODE;
 const want = e.GROUNDWORK_KUBELET_VERSION;
-const base = e.GROUNDWORK_SERVER;
-const https = require(new URL(base).protocol === "https:" ? "https" : "http");
-const tls = base.startsWith("https:") ? { ca: e.GROUNDWORK_CA, cert: e.GROUNDWORK_CERT, key: e.GROUNDWORK_KEY } : {};
 const started = Date.now();
 const limit = Number(e.GROUNDWORK_TIMEOUT) * 1000;
 const elapsed = () => Math.round((Date.now() - started) / 1000) + "s";
 const log = (m) => console.log("[groundwork] " + e.GROUNDWORK_STEP + " " + node + ": " + m + " (" + elapsed() + ")");
 const fail = (m) => { console.error("[groundwork] " + e.GROUNDWORK_STEP + " " + node + " failed: " + m + " (" + elapsed() + ")"); process.exit(1); };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-function api(method, path, body, type) {
-  return new Promise((resolve) => {
-    const headers = body ? { "content-type": type || "application/json" } : {};
-    const req = https.request(new URL(path, base), { method, headers, timeout: 15000, ...tls }, (res) => {
-      let data = "";
-      res.on("data", (c) => (data += c));
-      res.on("end", () => resolve({ status: res.statusCode, body: data }));
-    });
-    req.on("timeout", () => req.destroy(new Error("timed out")));
-    req.on("error", (err) => resolve({ status: 0, body: String(err.message) }));
-    req.end(body ? JSON.stringify(body) : undefined);
-  });
-}
+${API_CLIENT_JS}
 const nodePath = "/api/v1/nodes/" + encodeURIComponent(node);
 async function getNode() {
   for (;;) {

@@ -5,31 +5,17 @@
 import * as assert from "assert";
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { freePort } from "../support/net";
-import { REPO, Run, sh } from "../support/sh";
+import { pulumiProject, sshdConfig, sshKeys, waitForPort } from "../support/sshd";
+import { Run, sh } from "../support/sh";
 
 const STACK = "cmdtest";
 const TOKEN = "tok-7f3a9c21e5d84b06"; // the secret the program passes on stdin
 
 
 
-
-async function waitForPort(port: number, child: ChildProcess, seconds: number, host = "127.0.0.1"): Promise<void> {
-    const deadline = Date.now() + seconds * 1000;
-    for (;;) {
-        if (child.exitCode !== null) throw new Error(`sshd exited with ${child.exitCode} before listening`);
-        const ok = await new Promise<boolean>((resolve) => {
-            const s = net.connect(port, host, () => { s.destroy(); resolve(true); });
-            s.once("error", () => resolve(false));
-        });
-        if (ok) return;
-        if (Date.now() > deadline) throw new Error(`sshd did not listen on ${host}:${port} within ${seconds}s`);
-        await new Promise((r) => setTimeout(r, 200));
-    }
-}
 
 describe("command plugin: @pulumi/command through the real engine, against a loopback sshd", function () {
     let work: string;
@@ -67,26 +53,14 @@ describe("command plugin: @pulumi/command through the real engine, against a loo
         localDir = path.join(work, "local");
         for (const d of ["remote", "local", "ssh", "backend", "program"]) fs.mkdirSync(path.join(work, d));
         const ssh = path.join(work, "ssh");
-        const keys = sh(`ssh-keygen -q -t ed25519 -N '' -f '${ssh}/host' && ssh-keygen -q -t ed25519 -N '' -f '${ssh}/client' && cp '${ssh}/client.pub' '${ssh}/authorized_keys'`);
-        assert.strictEqual(keys.code, 0, keys.stderr);
+        sshKeys(ssh);
         const port = await freePort();
-        fs.writeFileSync(path.join(ssh, "sshd_config"), [
-            `Port ${port}`, "ListenAddress 127.0.0.1", `HostKey ${ssh}/host`, `AuthorizedKeysFile ${ssh}/authorized_keys`,
-            "PidFile none", "StrictModes no", "UsePAM no", "PasswordAuthentication no", "KbdInteractiveAuthentication no",
-            "PermitRootLogin prohibit-password", "",
-        ].join("\n"));
-        fs.mkdirSync("/run/sshd", { recursive: true }); // sshd's privilege separation directory
-        const cfgTest = sh(`/usr/sbin/sshd -t -f '${ssh}/sshd_config'`);
-        assert.strictEqual(cfgTest.code, 0, cfgTest.stderr);
+        sshdConfig(ssh, "sshd_config", [`127.0.0.1:${port}`]);
         sshd = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", path.join(ssh, "sshd_config")], { stdio: ["ignore", "ignore", "pipe"] });
         sshd.stderr?.on("data", (d) => { sshdLog += d.toString(); });
         await waitForPort(port, sshd, 20);
 
-        const program = path.join(work, "program");
-        fs.copyFileSync(path.join(__dirname, "command-program/index.ts"), path.join(program, "index.ts"));
-        fs.symlinkSync(path.join(REPO, "node_modules"), path.join(program, "node_modules"));
-        fs.writeFileSync(path.join(program, "package.json"), JSON.stringify({ name: "cmdtest", main: "index.ts" }));
-        fs.writeFileSync(path.join(program, "Pulumi.yaml"), "name: cmdtest\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n");
+        pulumiProject(path.join(work, "program"), "cmdtest", fs.readFileSync(path.join(__dirname, "command-program/index.ts"), "utf8"));
         pulumi("stack init --secrets-provider passphrase");
         const user = os.userInfo().username;
         for (const [k, v] of Object.entries({ remoteDir, localDir, port: String(port), user, keyFile: `${ssh}/client`, trigger: "one" })) {
@@ -190,11 +164,8 @@ describe("command plugin: @pulumi/command through the real engine, against a loo
         const behindDir = path.join(work, "behind");
         fs.mkdirSync(behindDir);
         const [bastionPort, behindPort] = [await freePort(), await freePort()];
-        fs.writeFileSync(path.join(ssh, "sshd_ns_config"), [
-            `Port ${bastionPort}`, `ListenAddress 10.234.77.2:${bastionPort}`, `ListenAddress 127.0.0.1:${behindPort}`, `HostKey ${ssh}/host`, `AuthorizedKeysFile ${ssh}/authorized_keys`,
-            "PidFile none", "StrictModes no", "UsePAM no", "PasswordAuthentication no", "KbdInteractiveAuthentication no", "PermitRootLogin prohibit-password", "AllowTcpForwarding yes", "",
-        ].join("\n"));
-        const inner = spawn("ip", ["netns", "exec", ns, "/usr/sbin/sshd", "-D", "-e", "-f", path.join(ssh, "sshd_ns_config")], { stdio: ["ignore", "ignore", "pipe"] });
+        const nsConfig = sshdConfig(ssh, "sshd_ns_config", [`10.234.77.2:${bastionPort}`, `127.0.0.1:${behindPort}`], ["AllowTcpForwarding yes"]);
+        const inner = spawn("ip", ["netns", "exec", ns, "/usr/sbin/sshd", "-D", "-e", "-f", nsConfig], { stdio: ["ignore", "ignore", "pipe"] });
         let innerLog = "";
         inner.stderr?.on("data", (d) => { innerLog += d.toString(); });
         try {

@@ -7,31 +7,14 @@ import * as assert from "assert";
 import { ChildProcess, spawn } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { freePort } from "../support/net";
+import { pulumiProject, sshdConfig, sshKeys, waitForPort } from "../support/sshd";
 import { REPO, Run, sh } from "../support/sh";
 
 const STACK = "converge";
 const BOUND = ["/var/lib", "/usr/local", "/run"];
-
-async function waitForPort(port: number, child: ChildProcess, seconds: number): Promise<void> {
-    const deadline = Date.now() + seconds * 1000;
-    for (;;) {
-        if (child.exitCode !== null) throw new Error(`sshd exited with ${child.exitCode} before listening`);
-        const ok = await new Promise<boolean>((resolve) => {
-            const s = net.connect(port, "127.0.0.1", () => {
-                s.destroy();
-                resolve(true);
-            });
-            s.once("error", () => resolve(false));
-        });
-        if (ok) return;
-        if (Date.now() > deadline) throw new Error(`sshd did not listen on 127.0.0.1:${port} within ${seconds}s`);
-        await new Promise((r) => setTimeout(r, 200));
-    }
-}
 
 describe("convergence through the real engine: a changed bootstrap part previews as an in-place update and converges over SSH", function () {
     let work: string;
@@ -59,28 +42,20 @@ describe("convergence through the real engine: a changed bootstrap part previews
         for (const d of ["ssh", "backend", "program", ...BOUND.map((b) => `root${b}`)]) fs.mkdirSync(path.join(work, d), { recursive: true });
         fs.mkdirSync(scratch("/run/sshd"), { recursive: true }); // sshd's privilege separation directory, inside the namespace
         const ssh = path.join(work, "ssh");
-        const keys = sh(`ssh-keygen -q -t ed25519 -N '' -f '${ssh}/host' && ssh-keygen -q -t ed25519 -N '' -f '${ssh}/client' && cp '${ssh}/client.pub' '${ssh}/authorized_keys'`);
-        assert.strictEqual(keys.code, 0, keys.stderr);
+        const { clientKey } = sshKeys(ssh);
         const port = await freePort();
-        fs.writeFileSync(path.join(ssh, "sshd_config"), [
-            `Port ${port}`, "ListenAddress 127.0.0.1", `HostKey ${ssh}/host`, `AuthorizedKeysFile ${ssh}/authorized_keys`,
-            "PidFile none", "StrictModes no", "UsePAM no", "PasswordAuthentication no", "KbdInteractiveAuthentication no",
-            "PermitRootLogin prohibit-password", "",
-        ].join("\n"));
+        const config = sshdConfig(ssh, "sshd_config", [`127.0.0.1:${port}`]);
         const mounts = BOUND.map((b) => `mount --bind '${scratch(b)}' '${b}'`).join(" && ");
-        sshd = spawn("unshare", ["-m", "--propagation", "private", "bash", "-c", `${mounts} && exec /usr/sbin/sshd -D -e -f '${ssh}/sshd_config'`], { stdio: ["ignore", "ignore", "pipe"] });
+        sshd = spawn("unshare", ["-m", "--propagation", "private", "bash", "-c", `${mounts} && exec /usr/sbin/sshd -D -e -f '${config}'`], { stdio: ["ignore", "ignore", "pipe"] });
         sshd.stderr?.on("data", (d) => {
             sshdLog += d.toString();
         });
         await waitForPort(port, sshd, 20);
 
-        const program = path.join(work, "program");
-        fs.writeFileSync(path.join(program, "index.ts"), fs.readFileSync(path.join(__dirname, "converge-program/index.ts"), "utf8").replace(/"\.\.\/\.\.\/\.\.\//g, `"${REPO}/`));
-        fs.symlinkSync(path.join(REPO, "node_modules"), path.join(program, "node_modules"));
-        fs.writeFileSync(path.join(program, "package.json"), JSON.stringify({ name: "converge", main: "index.ts" }));
-        fs.writeFileSync(path.join(program, "Pulumi.yaml"), "name: converge\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n");
+        const source = fs.readFileSync(path.join(__dirname, "converge-program/index.ts"), "utf8").replace(/"\.\.\/\.\.\/\.\.\//g, `"${REPO}/`);
+        pulumiProject(path.join(work, "program"), "converge", source);
         pulumi("stack init --secrets-provider passphrase");
-        for (const [k, v] of Object.entries({ port: String(port), keyFile: `${ssh}/client`, mirror: "a.example" })) pulumi(`config set ${k} '${v}'`);
+        for (const [k, v] of Object.entries({ port: String(port), keyFile: clientKey, mirror: "a.example" })) pulumi(`config set ${k} '${v}'`);
     });
 
     after(function () {

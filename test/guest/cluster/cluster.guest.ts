@@ -26,6 +26,7 @@ import { PATHS } from "../../../components/cluster/parts";
 import { BOOTSTRAP_PATH } from "../../../components/engine/bootstrap";
 import { DEFAULT_ENGINE_PACKAGES } from "../../../components/engine/config";
 import { CONVERGE_COMMAND } from "../../../components/machines/converge";
+import { asRoot } from "../../../components/kit/shell";
 import { registryConfig } from "../../../components/registry/config";
 import { imageThroughRegistry, registryEndpoint } from "../../../components/registry/endpoint";
 import { DEFAULT_REGISTRY_USER, STANDALONE_REGISTRY_PACKAGES } from "../../../components/registry/render-standalone";
@@ -407,5 +408,28 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
             timings[`rerun-${m.role}`] = changes ? Number(changes[1]) : "?";
             assert.ok(changes && changes[1] === "0", `${m.name}: second run changed something:\n${run.output.slice(-1500)}`);
         }
+
+        // 14. The worker leaves the platform: the reset.sh render wrote for it, run as the program's delete
+        // runs it on a bare-metal host (asRoot: bash -c as root over SSH); then what is left on it; a
+        // second run changes nothing. kubeadm keeps its (emptied) folders and containerd makes
+        // /etc/cni/net.d again when it starts: no file may be left in them.
+        const reset = fs.readFileSync(path.join(out, worker.name, "reset.sh"), "utf8");
+        t = Date.now();
+        const resetRun = await sshOk(workerGuest, asRoot(reset), { timeoutSec: 900, withStderr: true });
+        timings.resetSec = (Date.now() - t) / 1000;
+        assert.match(resetRun, /reset: kubeadm reset/, resetRun.slice(-2000));
+        assert.match(resetRun, /reset: containerd restarted without groundwork's configuration/, resetRun.slice(-2000));
+        assert.match(resetRun, /reset of gwk-worker-1 done: [1-9]\d* change\(s\)/, resetRun.slice(-2000));
+        const left = await sshOk(
+            workerGuest,
+            "sudo bash -c 'find /etc/kubernetes /etc/cni/net.d -type f -printf \"file %p\\n\" 2>/dev/null; for p in /etc/groundwork /var/lib/groundwork /usr/local/sbin/groundwork-bootstrap /etc/containerd/config.toml /usr/local/share/ca-certificates/groundwork; do [ -e $p ] && echo \"left $p\"; done; echo \"kubelet $(systemctl is-active kubelet || true) $(systemctl is-enabled kubelet || true)\"; echo \"containerd $(systemctl is-active containerd)\"; ls /srv/local-disks'",
+        );
+        assert.doesNotMatch(left, /^(left|file) /m, left);
+        assert.match(left, /^kubelet inactive disabled$/m, left);
+        assert.match(left, /^containerd active$/m, left);
+        assert.match(left, /users-backup/, `the data center's disks are not groundwork's to remove:\n${left}`);
+        const resetAgain = await sshOk(workerGuest, asRoot(reset), { timeoutSec: 300, withStderr: true });
+        assert.match(resetAgain, /reset of gwk-worker-1 done: 0 change\(s\)/, resetAgain.slice(-1500));
+        note(`worker reset in ${timings.resetSec}s; again: 0 changes`);
     });
 });

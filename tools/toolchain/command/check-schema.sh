@@ -81,29 +81,25 @@ for path in ("remote/command.js", "local/command.js"):
     counts["inputs"] += len(s_ins)
     counts["outputs"] += len(s_props - s_ins)
 
-conn = schema.get("types", {}).get("command:remote:Connection", {}).get("properties", {})
-sdk_conn = sdk_interface("ConnectionArgs")
-refused_conn = {p.split(".", 1)[1] for p in not_served if p.startswith("connection.") and p.count(".") == 1}
-for p in sorted(set(conn) - sdk_conn):
-    errors.append(f"command:remote:Connection: field '{p}' is not in the SDK's ConnectionArgs")
-for p in sorted(sdk_conn - set(conn) - refused_conn):
-    errors.append(f"command:remote:Connection: the SDK's '{p}' is neither served nor refused")
-for p in ("privateKey", "password", "privateKeyPassword"):
-    if p in conn and not conn[p].get("secret"):
-        errors.append(f"command:remote:Connection: '{p}' is not marked secret")
+def check_fields(type_name, fields, sdk_name, refused):
+    """A connection type's fields against the SDK's interface: none invented, none forgotten, keys secret."""
+    sdk_fields = sdk_interface(sdk_name)
+    for p in sorted(set(fields) - sdk_fields):
+        errors.append(f"{type_name}: field '{p}' is not in the SDK's {sdk_name}")
+    for p in sorted(sdk_fields - set(fields) - refused):
+        errors.append(f"{type_name}: the SDK's '{p}' is neither served nor refused")
+    for p in ("privateKey", "password", "privateKeyPassword"):
+        if p in fields and not fields[p].get("secret"):
+            errors.append(f"{type_name}: '{p}' is not marked secret")
+
+types = schema.get("types", {})
+conn = types.get("command:remote:Connection", {}).get("properties", {})
+check_fields("command:remote:Connection", conn, "ConnectionArgs", {p.split(".", 1)[1] for p in not_served if p.startswith("connection.") and p.count(".") == 1})
 # The proxy (jump host): the SDK's ProxyConnectionArgs, field for field.
-proxy = schema.get("types", {}).get("command:remote:ProxyConnection", {}).get("properties", {})
-sdk_proxy = sdk_interface("ProxyConnectionArgs")
-refused_proxy = {p.split(".", 2)[2] for p in not_served if p.startswith("connection.proxy.")}
+proxy = types.get("command:remote:ProxyConnection", {}).get("properties", {})
 if "proxy" in conn and conn["proxy"].get("$ref") != "#/types/command:remote:ProxyConnection":
     errors.append("command:remote:Connection: 'proxy' does not refer to command:remote:ProxyConnection")
-for p in sorted(set(proxy) - sdk_proxy):
-    errors.append(f"command:remote:ProxyConnection: field '{p}' is not in the SDK's ProxyConnectionArgs")
-for p in sorted(sdk_proxy - set(proxy) - refused_proxy):
-    errors.append(f"command:remote:ProxyConnection: the SDK's '{p}' is neither served nor refused")
-for p in ("privateKey", "password", "privateKeyPassword"):
-    if p in proxy and not proxy[p].get("secret"):
-        errors.append(f"command:remote:ProxyConnection: '{p}' is not marked secret")
+check_fields("command:remote:ProxyConnection", proxy, "ProxyConnectionArgs", {p.split(".", 2)[2] for p in not_served if p.startswith("connection.proxy.")})
 
 for e in errors:
     print("check-schema:", e, file=sys.stderr)
