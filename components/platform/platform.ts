@@ -90,7 +90,6 @@ export function nodeConnection(m: MachineSpec, sshUser: string, secrets: Pick<Cl
     return { host: m.address, port: 22, user: sshUser, privateKey: secrets.deployPrivateKey, dialErrorLimit: 90, perDialTimeout: 10, ...proxy };
 }
 
-
 /** The registry the nodes use, made before any machine so its CA and endpoint reach every bootstrap. */
 interface RegistryPlan {
     endpoint?: RegistryEndpoint<pulumi.Output<string>>;

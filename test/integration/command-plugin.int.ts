@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { freePort } from "../support/net";
-import { pulumiProject, sshdConfig, sshKeys, waitForPort } from "../support/sshd";
+import { pulumiProject, sshdConfig, sshKeys, tearDown, waitForPort } from "../support/sshd";
 import { Run, sh } from "../support/sh";
 
 const STACK = "cmdtest";
@@ -71,10 +71,7 @@ describe("command plugin: @pulumi/command through the real engine, against a loo
 
     after(function () {
         this.timeout(600_000);
-        if (work) pulumi("destroy --yes --skip-preview", true);
-        if (sshd?.pid !== undefined && sshd.exitCode === null) process.kill(sshd.pid, "SIGTERM");
-        if (work) fs.rmSync(work, { recursive: true, force: true });
-        process.stdout.write(`      timings (s): ${JSON.stringify(timings)}\n`);
+        tearDown(work, sshd, () => pulumi("destroy --yes --skip-preview", true), timings);
     });
 
     it("the schema the engine gets from the plugin (pulumi package get-schema) matches what @pulumi/command sends", () => {

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { freePort } from "../support/net";
-import { pulumiProject, sshdConfig, sshKeys, waitForPort } from "../support/sshd";
+import { pulumiProject, sshdConfig, sshKeys, tearDown, waitForPort } from "../support/sshd";
 import { REPO, Run, sh } from "../support/sh";
 
 const STACK = "converge";
@@ -60,10 +60,7 @@ describe("convergence through the real engine: a changed bootstrap part previews
 
     after(function () {
         this.timeout(600_000);
-        if (work) pulumi("destroy --yes --skip-preview", true);
-        if (sshd?.pid !== undefined && sshd.exitCode === null) process.kill(sshd.pid, "SIGTERM");
-        if (work) fs.rmSync(work, { recursive: true, force: true });
-        process.stdout.write(`      timings (s): ${JSON.stringify(timings)}\n`);
+        tearDown(work, sshd, () => pulumi("destroy --yes --skip-preview", true), timings);
     });
 
     it("pulumi up: the converge installs the bootstrap as root on the machine and runs it (nothing was applied before)", () => {

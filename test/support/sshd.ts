@@ -55,3 +55,11 @@ export function pulumiProject(dir: string, name: string, source: string): void {
     fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name, main: "index.ts" }));
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: ${name}\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n`);
 }
+
+/** After a real-engine SSH test: destroy the stack (its delete commands need the sshd), stop the sshd by PID, remove the folder, print the timings. */
+export function tearDown(work: string | undefined, sshd: ChildProcess | undefined, destroy: () => void, timings: Record<string, number>): void {
+    if (work) destroy();
+    if (sshd?.pid !== undefined && sshd.exitCode === null) process.kill(sshd.pid, "SIGTERM");
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+    process.stdout.write(`      timings (s): ${JSON.stringify(timings)}\n`);
+}
