@@ -115,7 +115,7 @@ describe("cli: groundwork render", () => {
         const byName = Object.fromEntries(plan.machines.map((m) => [m.name, m]));
         assert.deepStrictEqual(byName["dev-cp-1"].placeholders, ["cluster-ca", "cluster-ca-hash", "deploy-ssh-key"]);
         assert.deepStrictEqual(byName["dev-general-1"].placeholders, ["cluster-ca", "cluster-ca-hash", "deploy-ssh-key"]);
-        assert.deepStrictEqual(byName["dev-cp-1"].parts.slice(-5), ["engine/service", "kubernetes/key", "kubernetes", "metadata-guard", "kubeadm"]);
+        assert.deepStrictEqual(byName["dev-cp-1"].parts.slice(-6), ["engine/service", "kubernetes/key", "kubernetes", "metadata-guard", "kubeadm", "kubernetes/certificates"]);
         // Join material comes over SSH into a root-only file, listed per machine.
         assert.deepStrictEqual(byName["dev-cp-1"].joinMaterial, ["token", "certificate-key", "ca-key"]);
         assert.deepStrictEqual(byName["dev-general-1"].joinMaterial, ["token"]);
@@ -149,7 +149,7 @@ describe("cli: groundwork render", () => {
         const rendered = renderStack(spec("dev"), [...partsProviders(), fake]);
         const plan = rendered.plan as { placeholders: Record<string, string>; machines: { placeholders: string[]; parts: string[] }[] };
         assert.strictEqual(plan.placeholders["@@GROUNDWORK:app-token@@"], "an app token (random, per deploy)");
-        assert.deepStrictEqual(plan.machines[0].parts.slice(-2), ["kubeadm", "workloads/join"]);
+        assert.deepStrictEqual(plan.machines[0].parts.slice(-3), ["kubeadm", "kubernetes/certificates", "workloads/join"]);
         assert.match(rendered.files.get("dev-cp-1/user-data")!, /token: @@GROUNDWORK:app-token@@/);
     });
 
