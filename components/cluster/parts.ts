@@ -167,7 +167,7 @@ export function kubeadmPart(s: ClusterSettings, node: MachineSpec, firstControlP
         );
     }
     const afterJoin = vip ? ["  install_kube_vip /etc/kubernetes/admin.conf", '  if [ "$kube_vip_changed" = 1 ]; then wait_for_vip; fi'] : [];
-    lines.push("if [ -f /etc/kubernetes/kubelet.conf ]; then", '  log "kubeadm: $node already belongs to the cluster"', ...upgradeSteps(s, node, init), ...afterJoin, "  forget_join_material");
+    lines.push("if [ -f /etc/kubernetes/kubelet.conf ]; then", '  log "kubeadm: $node already belongs to the cluster"', ...upgradeSteps(node, init), ...afterJoin, "  forget_join_material");
     if (init) {
         lines.push(
             "elif ! api_up; then",
@@ -214,7 +214,7 @@ export function kubeadmPart(s: ClusterSettings, node: MachineSpec, firstControlP
  * `kubeadm upgrade node`, like the workers; then kubelet and kubectl move (kubeletUpgradeSteps).
  * The rollout runs this on one node at a time, control planes first, each drained before.
  */
-function upgradeSteps(s: ClusterSettings, node: MachineSpec, init: boolean): string[] {
+function upgradeSteps(node: MachineSpec, init: boolean): string[] {
     const controlPlane = node.role === "control-plane";
     const kubectl = "kubectl --kubeconfig /etc/kubernetes/admin.conf";
     const lines = ['  if [[ ${gw_kube_upgrade:-0} == 1 ]]; then', "    start=$SECONDS"];
@@ -231,7 +231,6 @@ function upgradeSteps(s: ClusterSettings, node: MachineSpec, init: boolean): str
         lines.push('    log "kubeadm: upgrade node"', "    kubeadm upgrade node");
     }
     lines.push(...kubeletUpgradeSteps().map((l) => `  ${l}`), '    log "kubeadm: $node upgraded to $gw_kube_want in $((SECONDS - start))s"', "  fi");
-    void s;
     return lines;
 }
 
