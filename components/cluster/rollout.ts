@@ -15,8 +15,8 @@ import { API_CLIENT_JS } from "./commands";
 /** Annotation the drain leaves on a node it cordoned: the version it drained it for. */
 export const DRAINED_FOR = "groundwork.io/drained-for";
 
-// The shared head: the API client (API_CLIENT_JS) with the admin certificate, and logging.
-const HEAD = String.raw`"use strict";
+// The shared head (also the leave script's, scale-in.ts): the API client (API_CLIENT_JS) with the admin certificate, and logging.
+export const ROLLOUT_HEAD = String.raw`"use strict";
 const e = process.env;
 const node = e.GROUNDWORK_NODE;
 const want = e.GROUNDWORK_KUBELET_VERSION;
@@ -39,32 +39,15 @@ async function getNode() {
   }
 }
 const patchNode = (patch) => api("PATCH", nodePath, patch, "application/merge-patch+json");
-`;
-
-/**
- * Drain (GROUNDWORK_STEP=drain): cordon, then evict every pod on the node but DaemonSet pods,
- * static (mirror) pods and finished ones, retrying evictions a PodDisruptionBudget refuses, until
- * none is left or GROUNDWORK_TIMEOUT seconds pass (then it fails naming the pods left). A running
- * pod without a controller is refused, as `kubectl drain` does without --force: evicting it would
- * lose it. Nothing happens when the node is not registered or its kubelet already runs
- * GROUNDWORK_KUBELET_VERSION.
- */
-export const NODE_DRAIN_SCRIPT = HEAD + String.raw`
-async function main() {
-  const n = await getNode();
-  if (!n) return log("not registered; nothing to drain");
-  const have = n.status.nodeInfo.kubeletVersion;
-  if (have === want) return log("kubelet already at " + want + "; nothing to drain");
-  const annotations = n.metadata.annotations || {};
-  if (!n.spec.unschedulable || annotations["${DRAINED_FOR}"] !== want) {
-    const r = await patchNode({ spec: { unschedulable: true }, metadata: { annotations: { "${DRAINED_FOR}": want } } });
-    if (r.status !== 200) fail("cordon answered " + (r.status || r.body));
-    log("cordoned (kubelet " + have + " → " + want + ")");
-  }
+// Evicts every pod on the node but DaemonSet pods, static (mirror) pods and finished ones until none is left.
+async function drainPods() {
   const told = new Set();
   for (;;) {
     const r = await api("GET", "/api/v1/pods?fieldSelector=" + encodeURIComponent("spec.nodeName=" + node));
-    if (r.status !== 200) { log("listing pods answered " + (r.status || r.body)); await sleep(3000); continue; }
+    if (r.status !== 200) {
+      if (Date.now() - started > limit) fail("listing the node's pods answered " + (r.status || r.body) + " until the timeout (" + e.GROUNDWORK_TIMEOUT + "s)");
+      log("listing pods answered " + (r.status || r.body)); await sleep(3000); continue;
+    }
     const pods = JSON.parse(r.body).items.filter((p) => {
       const owners = p.metadata.ownerReferences || [];
       if (owners.some((o) => o.kind === "DaemonSet")) return false;
@@ -88,6 +71,30 @@ async function main() {
     await sleep(2000);
   }
 }
+`;
+
+/**
+ * Drain (GROUNDWORK_STEP=drain): cordon, then evict every pod on the node but DaemonSet pods,
+ * static (mirror) pods and finished ones, retrying evictions a PodDisruptionBudget refuses, until
+ * none is left or GROUNDWORK_TIMEOUT seconds pass (then it fails naming the pods left). A running
+ * pod without a controller is refused, as `kubectl drain` does without --force: evicting it would
+ * lose it. Nothing happens when the node is not registered or its kubelet already runs
+ * GROUNDWORK_KUBELET_VERSION.
+ */
+export const NODE_DRAIN_SCRIPT = ROLLOUT_HEAD + String.raw`
+async function main() {
+  const n = await getNode();
+  if (!n) return log("not registered; nothing to drain");
+  const have = n.status.nodeInfo.kubeletVersion;
+  if (have === want) return log("kubelet already at " + want + "; nothing to drain");
+  const annotations = n.metadata.annotations || {};
+  if (!n.spec.unschedulable || annotations["${DRAINED_FOR}"] !== want) {
+    const r = await patchNode({ spec: { unschedulable: true }, metadata: { annotations: { "${DRAINED_FOR}": want } } });
+    if (r.status !== 200) fail("cordon answered " + (r.status || r.body));
+    log("cordoned (kubelet " + have + " → " + want + ")");
+  }
+  await drainPods();
+}
 main();
 `;
 
@@ -96,7 +103,7 @@ main();
  * GROUNDWORK_KUBELET_VERSION, then make it schedulable again, but only when this rollout cordoned
  * it (the DRAINED_FOR annotation). Fails after GROUNDWORK_TIMEOUT seconds naming what it saw.
  */
-export const NODE_UNCORDON_SCRIPT = HEAD + String.raw`
+export const NODE_UNCORDON_SCRIPT = ROLLOUT_HEAD + String.raw`
 async function main() {
   for (;;) {
     const n = await getNode();

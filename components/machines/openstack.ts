@@ -151,7 +151,9 @@ export class OpenStackMachine extends pulumi.ComponentResource {
                 },
             },
             // Converged machines: user-data is the first boot only; a change never replaces the server.
-            args.firstBootOnly ? { ...child, ignoreChanges: ["userData"] } : child,
+            // A replacement (a new image, key pair, …) deletes the old server first: the new one takes the
+            // same port and node name, and the node's leave (drain, Node and etcd member removed) runs before.
+            { ...child, deleteBeforeReplace: true, ...(args.firstBootOnly ? { ignoreChanges: ["userData"] } : {}) },
         );
         this.serverId = server.id;
         this.machine = machineOf(spec, args.sshUser, server, server.id);

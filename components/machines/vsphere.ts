@@ -118,7 +118,8 @@ export class VsphereMachine extends pulumi.ComponentResource {
                 },
             },
             // Converged VMs: a changed guestinfo user-data would do nothing on a running guest; it is left as first booted.
-            { parent: this, provider: f.provider, ...(args.firstBootOnly ? { ignoreChanges: [GUESTINFO_USERDATA_PATH] } : {}) },
+            // A replacement deletes the old VM first: the new one takes its name in the folder and its address.
+            { parent: this, provider: f.provider, deleteBeforeReplace: true, ...(args.firstBootOnly ? { ignoreChanges: [GUESTINFO_USERDATA_PATH] } : {}) },
         );
         this.machine = machineOf(spec, args.sshUser, this.vm, this.vm.moid);
         this.registerOutputs({ moid: this.vm.moid });

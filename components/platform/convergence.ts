@@ -2,8 +2,15 @@ import { local, remote } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { bareVersion } from "../cluster/versions";
 import { NODE_DRAIN_SCRIPT, NODE_UNCORDON_SCRIPT } from "../cluster/rollout";
+import { etcdLeaveScript, NODE_LEAVE_SCRIPT, TEARDOWN_MARK_SCRIPT } from "../cluster/scale-in";
 import { Bootstrap, Machine, MachineSpec, SshConnectionArgs } from "../machines/machine";
 import { convergeCommand } from "../machines/converge";
+
+/** The leave's environment: the drain's without the kubelet version, so a version bump leaves it unchanged. */
+function leaveEnv<T extends { GROUNDWORK_KUBELET_VERSION?: string }>(env: T): Omit<T, "GROUNDWORK_KUBELET_VERSION"> {
+    const { GROUNDWORK_KUBELET_VERSION: _, ...rest } = env;
+    return rest;
+}
 
 /** One machine the rollout converges. */
 export interface ConvergeItem {
@@ -57,6 +64,10 @@ export interface RolloutSteps {
     drain?: local.Command;
     converge: remote.Command;
     uncordon?: local.Command;
+    /** Before the machine goes (scale-in, replacement): drain, quorum check, Node deleted. */
+    leave?: local.Command;
+    /** Control planes, after the leave: the node's own etcd member removed, on the machine. */
+    etcdLeave?: remote.Command;
 }
 
 /**
@@ -70,6 +81,10 @@ export interface RolloutSteps {
 export class Convergence extends pulumi.ComponentResource {
     public readonly steps: RolloutSteps[] = [];
     public readonly waves: string[][];
+    /** Every node's leave step (scale-in). */
+    public readonly leaves: local.Command[] = [];
+    /** The full destroy's mark (scale-in.ts); set when there are nodes. */
+    public readonly teardownMark?: local.Command;
 
     constructor(name: string, args: ConvergenceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("groundwork:platform:Convergence", name, {}, opts);
@@ -106,10 +121,35 @@ export class Convergence extends pulumi.ComponentResource {
                 const uncordon = node
                     ? new local.Command(`${name}-${spec.name}-uncordon`, { update: 'node -e "$GROUNDWORK_SCRIPT"', interpreter: ["/bin/bash", "-c"], environment: { ...env("uncordon"), GROUNDWORK_SCRIPT: NODE_UNCORDON_SCRIPT } }, { ...child, dependsOn: [converge] })
                     : undefined;
-                this.steps.push({ name: spec.name, drain, converge, uncordon });
+                // Scale-in and replacement: steps with only a delete, which Pulumi runs before the
+                // machine's own (they depend on it), and again for a machine replaced (its id is their trigger).
+                const triggers = spec.backend === "baremetal" ? undefined : [item.machine.id];
+                const etcdLeave =
+                    node && spec.role === "control-plane"
+                        ? new remote.Command(`${name}-${spec.name}-etcd-leave`, { connection: item.connection, delete: etcdLeaveScript(spec.name), ...(triggers ? { triggers } : {}) }, { ...child, dependsOn: [item.machine.resource] })
+                        : undefined;
+                const leave = node
+                    ? new local.Command(
+                          `${name}-${spec.name}-leave`,
+                          { delete: 'node -e "$GROUNDWORK_SCRIPT"', interpreter: ["/bin/bash", "-c"], environment: { ...leaveEnv(env("leave")), GROUNDWORK_ROLE: spec.role, GROUNDWORK_SCRIPT: NODE_LEAVE_SCRIPT }, ...(triggers ? { triggers } : {}) },
+                          { ...child, dependsOn: [item.machine.resource, c!.apiReady, ...(etcdLeave ? [etcdLeave] : [])] },
+                      )
+                    : undefined;
+                if (leave) this.leaves.push(leave);
+                this.steps.push({ name: spec.name, drain, converge, uncordon, leave, etcdLeave });
                 tails.push(uncordon ?? converge);
             }
             previous = tails;
+        }
+        if (c && this.leaves.length > 0) {
+            // Deleted first by a full destroy (it depends on every leave): the leaves then find the
+            // cluster going and drain nothing. Created, it clears a mark an interrupted destroy left.
+            const markEnv = { GROUNDWORK_SERVER: c.endpoint, GROUNDWORK_CA: c.caPem, GROUNDWORK_CERT: c.adminCertPem, GROUNDWORK_KEY: c.adminKeyPem, GROUNDWORK_TIMEOUT: "120", GROUNDWORK_SCRIPT: TEARDOWN_MARK_SCRIPT };
+            this.teardownMark = new local.Command(
+                `${name}-teardown-mark`,
+                { create: 'GROUNDWORK_STEP=create node -e "$GROUNDWORK_SCRIPT"', delete: 'GROUNDWORK_STEP=delete node -e "$GROUNDWORK_SCRIPT"', interpreter: ["/bin/bash", "-c"], environment: markEnv },
+                { ...child, dependsOn: this.leaves },
+            );
         }
         this.registerOutputs({ waves: this.waves });
     }

@@ -12,10 +12,11 @@ import { runProgram } from "../support/program";
 
 type Platform = Record<string, any>;
 
-async function twoRuns(stack: string, change: (p: Platform) => void): Promise<{ before: Snapshot; after: Snapshot; steps: Step[] }> {
+async function twoRuns(stack: string, change: (p: Platform) => void): Promise<{ before: Snapshot; after: Snapshot; steps: Step[]; beforeGraph: GraphNode[] }> {
     resetGraph();
     await runProgram(stack);
     const before = snapshot();
+    const beforeGraph = graph().map((n) => ({ ...n, deps: [...n.deps] }));
     resetGraph();
     await runProgram(stack, (c) => {
         const p = JSON.parse(c["groundwork:platform"]);
@@ -23,12 +24,12 @@ async function twoRuns(stack: string, change: (p: Platform) => void): Promise<{ 
         c["groundwork:platform"] = JSON.stringify(p);
     });
     const after = snapshot();
-    return { before, after, steps: plan(before, after) };
+    return { before, after, steps: plan(before, after), beforeGraph };
 }
 
-/** Whether `n` waits for `urn`, directly or through other resources' dependencies. */
-function waitsFor(n: GraphNode, urn: string): boolean {
-    const byUrn = new Map(graph().map((x) => [x.urn, x]));
+/** Whether `n` waits for `urn`, directly or through other resources' dependencies (in `nodes`, by default this run's graph). */
+function waitsFor(n: GraphNode, urn: string, nodes: GraphNode[] = graph()): boolean {
+    const byUrn = new Map(nodes.map((x) => [x.urn, x]));
     const seen = new Set<string>();
     const todo = [...n.deps];
     while (todo.length > 0) {
@@ -126,6 +127,51 @@ describe("day 2 under mocks: what a change converges, and nothing replaced", fun
     });
 });
 
+describe("scale-in under mocks: a machine leaves only after its node did", function () {
+    this.timeout(300_000);
+    before(() => captureGraph());
+
+    it("prod: 6 → 5 general workers deletes prod-general-6 only, its leave (drain, Node deleted) before its server and port; nothing else changes", async () => {
+        const { steps, beforeGraph } = await twoRuns("prod", (p) => (p.machines.workers.general.count = 5));
+        const deleted = steps.filter((s) => s.op === "delete");
+        assert.deepStrictEqual(steps.filter((s) => s.op !== "delete").map(line), [], "the machines that stay are not touched");
+        assert.ok(deleted.length > 0 && deleted.every((s) => s.name.includes("prod-general-6")), deleted.map(line).join("\n"));
+        // Pulumi deletes a resource before every resource it depends on: the order the engine must follow.
+        const byName = new Map(beforeGraph.map((n) => [n.name, n]));
+        const leave = byName.get("prod-converge-prod-general-6-leave")!;
+        assert.ok(leave, deleted.map(line).join("\n"));
+        for (const other of ["prod-general-6-server", "prod-general-6-port"]) {
+            const n = byName.get(other);
+            assert.ok(n && deleted.some((s) => s.name === other), `${other} is deleted`);
+            assert.ok(waitsFor(leave, n.urn, beforeGraph), `the leave must depend on ${other}, so it is deleted first`);
+        }
+        // The leave's own inputs: only a delete, run as the program runs it, knowing the node and its role.
+        const inputs = recorder.registrations.find((r) => r.name === "prod-converge-prod-general-5-leave")!.inputs;
+        assert.deepStrictEqual([inputs.create, inputs.update, inputs.delete], [undefined, undefined, 'node -e "$GROUNDWORK_SCRIPT"']);
+        assert.deepStrictEqual([inputs.environment.GROUNDWORK_STEP, inputs.environment.GROUNDWORK_NODE, inputs.environment.GROUNDWORK_ROLE], ["leave", "prod-general-5", "worker"]);
+    });
+
+    it("prod: a control plane's etcd member leaves on the machine after its node left; the teardown mark depends on every leave, so a full destroy deletes it first", async () => {
+        resetGraph();
+        await runProgram("prod");
+        const nodes = graph();
+        const byName = new Map(nodes.map((n) => [n.name, n]));
+        const etcdLeave = byName.get("prod-converge-prod-cp-2-etcd-leave")!;
+        const leave = byName.get("prod-converge-prod-cp-2-leave")!;
+        assert.ok(waitsFor(leave, etcdLeave.urn), "the Node's leave is deleted before the etcd member leaves");
+        assert.ok(waitsFor(etcdLeave, byName.get("prod-cp-2-server")!.urn), "the etcd member leaves before the server goes");
+        const leaves = nodes.filter((n) => /-leave$/.test(n.name) && !/-etcd-leave$/.test(n.name)).map((n) => n.name).sort();
+        assert.strictEqual(leaves.length, 11, "3 control planes and 8 workers");
+        assert.deepStrictEqual(nodes.filter((n) => /-etcd-leave$/.test(n.name)).map((n) => n.name).sort(), ["prod-converge-prod-cp-1-etcd-leave", "prod-converge-prod-cp-2-etcd-leave", "prod-converge-prod-cp-3-etcd-leave"]);
+        const mark = byName.get("prod-converge-teardown-mark")!;
+        for (const l of leaves) assert.ok(mark.deps.includes(byName.get(l)!.urn), `the teardown mark depends on ${l}`);
+        const r = recorder.registrations.find((x) => x.name === "prod-converge-prod-cp-2-etcd-leave")!;
+        assert.match(r.inputs.delete, /etcd leave \$node/);
+        assert.match(r.inputs.delete, /\nnode=\S*prod-cp-2\S*\n/);
+        assert.doesNotMatch(r.inputs.delete, /prod-cp-[13]/);
+    });
+});
+
 describe("machines.sshBastion: every SSH connection of the program goes through the jump host", function () {
     this.timeout(120_000);
 
@@ -137,7 +183,8 @@ describe("machines.sshBastion: every SSH connection of the program goes through 
             c["groundwork:sshBastionPrivateKey"] = "-----BEGIN OPENSSH PRIVATE KEY-----\nbastion\n-----END OPENSSH PRIVATE KEY-----\n";
         });
         const remote = recorder.ofType("command:remote:Command");
-        assert.strictEqual(remote.length, 24);
+        // 24, and the 3 control planes' etcd leaves (scale-in).
+        assert.strictEqual(remote.length, 27);
         for (const r of remote) {
             assert.deepStrictEqual([r.inputs.connection.proxy?.host, r.inputs.connection.proxy?.port, r.inputs.connection.proxy?.user], ["jump.cdc.customer.example", 2222, "ops"], r.name);
             assert.match(r.inputs.connection.proxy.privateKey, /bastion/);

@@ -42,6 +42,8 @@ export interface BootGuestOptions {
   memoryMiB?: number;
   /** Guest CPUs. Defaults to 2. */
   cpus?: number;
+  /** Host niceness of the guest's qemu (0–19): a higher one yields the shared cores to the others when all are busy. Defaults to 0. */
+  nice?: number;
   /** Tap device of a private L2 segment (see l2Segment) for a second NIC, eth1. Defaults to none. */
   tap?: string;
   /** cloud-init network config (v2 YAML) for the seed; must keep eth0 on DHCP. Defaults to none (DHCP on eth0). */
@@ -220,6 +222,7 @@ export async function bootGuest(opts: BootGuestOptions): Promise<Guest> {
   fs.writeFileSync(userDataFile, opts.userData);
   const args = ["start", "--name", opts.name, "--user-data", userDataFile, "--owner-pid", String(process.pid)];
   args.push("--memory", String(opts.memoryMiB ?? 2048), "--cpus", String(opts.cpus ?? 2));
+  if (opts.nice !== undefined) args.push("--nice", String(opts.nice));
   if (opts.mirrorPort !== undefined) args.push("--mirror-port", String(opts.mirrorPort));
   if (opts.tap !== undefined) args.push("--tap", opts.tap);
   if (opts.networkConfig !== undefined) {

@@ -2,7 +2,7 @@
 # Boot, reach and stop throw-away Debian 12 guests (one qemu each) for real-guest tests.
 #
 # usage: tools/guest/boot.sh start --name NAME --user-data FILE [--mirror-port PORT]
-#                              [--memory MiB] [--cpus N] [--owner-pid PID]
+#                              [--memory MiB] [--cpus N] [--nice N] [--owner-pid PID]
 #                              [--tap IFNAME] [--network-config FILE]
 #        tools/guest/boot.sh wait-ssh --name NAME [--timeout SEC]
 #        tools/guest/boot.sh ssh --name NAME [--] COMMAND...
@@ -66,13 +66,14 @@ load_env() {
 }
 
 cmd_start() {
-  local user_data="" mirror_port="" memory=2048 cpus=2 owner="" tap="" netcfg=""
+  local user_data="" mirror_port="" memory=2048 cpus=2 niceness=0 owner="" tap="" netcfg=""
   while [[ $# -gt 0 ]]; do
     case $1 in
       --user-data) user_data=${2:-}; shift 2 ;;
       --mirror-port) mirror_port=${2:-}; shift 2 ;;
       --memory) memory=${2:-}; shift 2 ;;
       --cpus) cpus=${2:-}; shift 2 ;;
+      --nice) niceness=${2:-}; shift 2 ;;
       --owner-pid) owner=${2:-}; shift 2 ;;
       --tap) tap=${2:-}; shift 2 ;;
       --network-config) netcfg=${2:-}; shift 2 ;;
@@ -84,6 +85,7 @@ cmd_start() {
   [[ -z $mirror_port || $mirror_port =~ ^[0-9]+$ ]] || die "--mirror-port must be a port number, got '$mirror_port'"
   [[ $memory =~ ^[0-9]+$ && $memory -ge 512 ]] || die "--memory must be a number of MiB >= 512, got '$memory'"
   [[ $cpus =~ ^[1-9][0-9]*$ ]] || die "--cpus must be a positive number, got '$cpus'"
+  [[ $niceness =~ ^(1?[0-9])$ ]] || die "--nice must be 0 to 19, got '$niceness'"
   [[ -z $owner || $owner =~ ^[0-9]+$ ]] || die "--owner-pid must be a PID, got '$owner'"
   [[ -z $tap ]] || ip link show "$tap" >/dev/null 2>&1 || die "--tap: no interface '$tap'; create the segment with tools/guest/l2.sh up"
   [[ -z $netcfg || -s $netcfg ]] || die "--network-config file '$netcfg' does not exist or is empty"
@@ -127,7 +129,7 @@ cmd_start() {
 
   local accel_args=()
   if [[ $accel == kvm ]]; then accel_args=(-accel kvm -cpu host); else accel_args=(-accel tcg); fi
-  log "guest '$name': accel=$accel ($reason) memory=${memory}MiB cpus=$cpus"
+  log "guest '$name': accel=$accel ($reason) memory=${memory}MiB cpus=$cpus nice=$niceness"
 
   local net fwd="" port started attempt l2_args=()
   if [[ -n $tap ]]; then
@@ -141,12 +143,14 @@ cmd_start() {
     port=$(free_port)
     net="user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$port-:22$fwd"
     started=$(date +%s%3N)
-    if qemu-system-x86_64 -name "gw-$name" "${accel_args[@]}" -m "$memory" -smp "$cpus" \
+    # --nice: every qemu thread (the vCPUs too) inherits it, so guests that share the host's
+    # cores can give one of them (a control plane) the larger share when all are busy.
+    if nice -n "$niceness" qemu-system-x86_64 -name "gw-$name" "${accel_args[@]}" -m "$memory" -smp "$cpus" \
       -nodefaults -display none -no-reboot \
       -serial "file:$run/serial.log" -pidfile "$run/qemu.pid" -daemonize \
       -kernel "$image_dir/vmlinuz" -initrd "$image_dir/initrd.img" \
       -append "root=/dev/vda rw console=ttyS0 net.ifnames=0" \
-      -drive "file=$run/overlay.qcow2,if=virtio,format=qcow2" \
+      -drive "file=$run/overlay.qcow2,if=virtio,format=qcow2,cache=unsafe" \
       -drive "file=$run/seed.iso,if=virtio,format=raw,readonly=on" \
       -netdev "$net" -device virtio-net-pci,netdev=n0,romfile= "${l2_args[@]}" \
       -device virtio-rng-pci 2>"$run/qemu.err"; then
