@@ -31,4 +31,6 @@ const outputs: Record<string, unknown> = { inventory: platform.inventory, vip: p
 // The admin kubeconfig is a secret (`pulumi stack output kubeconfig --show-secrets`).
 if (platform.kubeconfig) outputs.kubeconfig = platform.kubeconfig;
 if (platform.registry) outputs.registry = platform.registry;
+// Each control plane's kubeadm certificates and when they expire, read after its last converge.
+if (platform.convergence?.certificateExpiry) outputs.certificateExpiry = platform.convergence.certificateExpiry;
 export = outputs;

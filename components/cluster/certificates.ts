@@ -32,8 +32,10 @@ export function renewCertificatesScript(days: number): string {
 # GROUNDWORK_RENEW_BEFORE_DAYS days (or with --now), then restarts the control-plane static pods.
 set -euo pipefail
 days=\${GROUNDWORK_RENEW_BEFORE_DAYS:-${days}}
-now=0
+now=0 report=0
 if [[ \${1:-} == --now ]]; then now=1; fi
+# --report: one line per certificate, "expiry <name> <notAfter, UTC ISO 8601>", and nothing renewed.
+if [[ \${1:-} == --report ]]; then report=1; fi
 log() { echo "[groundwork] certificates: $*"; }
 due=0
 checked=0
@@ -41,6 +43,7 @@ check() { # NAME CERTIFICATE
   local cert=$2 end
   end=$(openssl x509 -enddate -noout <<<"$cert" | cut -d= -f2)
   checked=$((checked + 1))
+  if [[ $report -eq 1 ]]; then echo "expiry \${1#/etc/kubernetes/} $(date -u -d "$end" +%Y-%m-%dT%H:%M:%SZ)"; return; fi
   if ! openssl x509 -checkend $((days * 86400)) -noout <<<"$cert" >/dev/null; then
     due=1
     log "$1 expires $end (within $days days)"
@@ -58,6 +61,7 @@ for k in /etc/kubernetes/admin.conf /etc/kubernetes/super-admin.conf /etc/kubern
   check "$k" "$(base64 -d <<<"$data")"
 done
 if [[ $checked -eq 0 ]]; then log "no certificate of kubeadm's here (not a control plane yet)"; exit 0; fi
+if [[ $report -eq 1 ]]; then exit 0; fi
 if [[ $due -eq 0 && $now -eq 0 ]]; then log "$checked certificate(s), none expires within $days days"; exit 0; fi
 log "renewing all of kubeadm's certificates"
 kubeadm certs renew all --config ${shq(PATHS.clusterConfig)}
@@ -111,4 +115,21 @@ export function certificatesPart(c: CertificateRenewal): BootstrapPart {
     }
     const undo = `if systemctl is-enabled --quiet ${RENEW_UNIT}.timer 2>/dev/null || systemctl is-active --quiet ${RENEW_UNIT}.timer; then systemctl disable --now ${RENEW_UNIT}.timer >/dev/null 2>&1; gw_note_change ${RENEW_UNIT}.timer; fi`;
     return { name: "kubernetes/certificates", files, absent: c.autoRenew ? [] : [`${unitDir}/${RENEW_UNIT}.timer`], script: lines.join("\n"), undo };
+}
+
+/** The report of one control plane's certificates: `expiry <name> <ISO>` lines (renewCertificatesScript --report). */
+export const REPORT_CERTIFICATES_COMMAND = `${RENEW_CERTIFICATES_PATH} --report`;
+
+/** One control plane's certificate expiry, from its report: each certificate's notAfter and the earliest of them. */
+export interface CertificateExpiry {
+    earliest: string;
+    certificates: Record<string, string>;
+}
+
+/** Parses the report (other lines, the log's, are skipped); undefined when it names no certificate. */
+export function parseExpiryReport(stdout: string): CertificateExpiry | undefined {
+    const certificates: Record<string, string> = {};
+    for (const m of stdout.matchAll(/^expiry (\S+) (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)$/gm)) certificates[m[1]] = m[2];
+    const all = Object.values(certificates).sort();
+    return all.length === 0 ? undefined : { earliest: all[0], certificates };
 }

@@ -3,6 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { bareVersion } from "../cluster/versions";
 import { NODE_DRAIN_SCRIPT, NODE_UNCORDON_SCRIPT } from "../cluster/rollout";
 import { etcdLeaveScript, NODE_LEAVE_SCRIPT, TEARDOWN_MARK_SCRIPT } from "../cluster/scale-in";
+import { CertificateExpiry, parseExpiryReport, REPORT_CERTIFICATES_COMMAND } from "../cluster/certificates";
+import { asRoot } from "../kit/shell";
 import { Bootstrap, Machine, MachineSpec, SshConnectionArgs } from "../machines/machine";
 import { convergeCommand } from "../machines/converge";
 
@@ -68,6 +70,8 @@ export interface RolloutSteps {
     leave?: local.Command;
     /** Control planes, after the leave: the node's own etcd member removed, on the machine. */
     etcdLeave?: remote.Command;
+    /** Control planes: kubeadm's certificates' expiry, read after each converge. */
+    certificates?: remote.Command;
 }
 
 /**
@@ -83,6 +87,8 @@ export class Convergence extends pulumi.ComponentResource {
     public readonly waves: string[][];
     /** Every node's leave step (scale-in). */
     public readonly leaves: local.Command[] = [];
+    /** Each control plane's kubeadm certificates: their notAfter and the earliest (a stack output). */
+    public readonly certificateExpiry?: pulumi.Output<Record<string, CertificateExpiry>>;
     /** The full destroy's mark (scale-in.ts); set when there are nodes. */
     public readonly teardownMark?: local.Command;
 
@@ -94,6 +100,7 @@ export class Convergence extends pulumi.ComponentResource {
         this.waves = waves.map((w) => w.map((s) => s.name));
         const c = args.cluster;
         let previous: pulumi.Resource[] = [];
+        const expiry: pulumi.Output<readonly [string, CertificateExpiry | undefined]>[] = [];
         for (const wave of waves) {
             const tails: pulumi.Resource[] = [];
             for (const spec of wave) {
@@ -136,7 +143,18 @@ export class Convergence extends pulumi.ComponentResource {
                       )
                     : undefined;
                 if (leave) this.leaves.push(leave);
-                this.steps.push({ name: spec.name, drain, converge, uncordon, leave, etcdLeave });
+                // A control plane's certificate report, read again whenever its bootstrap converged (the
+                // bootstrap's digest) and so after a renewal request; the daily timer's renewals show at the next one.
+                const certificates =
+                    node && spec.role === "control-plane"
+                        ? new remote.Command(
+                              `${name}-${spec.name}-certificates`,
+                              { connection: item.connection, create: asRoot(REPORT_CERTIFICATES_COMMAND), update: asRoot(REPORT_CERTIFICATES_COMMAND), environment: { GROUNDWORK_BOOTSTRAP: converge.environment.apply((e) => e?.GROUNDWORK_BOOTSTRAP ?? "") } },
+                              { ...child, dependsOn: [uncordon ?? converge] },
+                          )
+                        : undefined;
+                if (certificates) expiry.push(certificates.stdout.apply((out) => [spec.name, parseExpiryReport(out ?? "")] as const));
+                this.steps.push({ name: spec.name, drain, converge, uncordon, leave, etcdLeave, certificates });
                 tails.push(uncordon ?? converge);
             }
             previous = tails;
@@ -151,6 +169,10 @@ export class Convergence extends pulumi.ComponentResource {
                 { ...child, dependsOn: this.leaves },
             );
         }
-        this.registerOutputs({ waves: this.waves });
+        this.certificateExpiry =
+            expiry.length > 0
+                ? pulumi.all(expiry).apply((rows) => Object.fromEntries(rows.filter((r): r is readonly [string, CertificateExpiry] => r[1] !== undefined).map(([n, x]) => [n, x])))
+                : undefined;
+        this.registerOutputs({ waves: this.waves, certificateExpiry: this.certificateExpiry });
     }
 }

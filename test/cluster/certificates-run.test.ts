@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { clusterSettings } from "../../components/cluster";
-import { certificatesPart, renewCertificatesScript, RENEW_CERTIFICATES_PATH } from "../../components/cluster/certificates";
+import { certificatesPart, parseExpiryReport, renewCertificatesScript, RENEW_CERTIFICATES_PATH } from "../../components/cluster/certificates";
 import { renderClusterConfiguration } from "../../components/cluster/kubeadm";
 import { renderPartsScript } from "../../components/engine/bootstrap";
 import { k8sBinary } from "../support/kubernetes";
@@ -100,6 +100,34 @@ describe("certificate renewal on a control plane (real kubeadm v1.33.13, bash, f
         assert.deepStrictEqual(r.log.trim().split("\n"), ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"].flatMap((c) => [`crictl: ${c} stopped`, `crictl: ${c} running`]));
         assert.match(r.output, /^etcd\.yaml kube-apiserver\.yaml kube-controller-manager\.yaml kube-scheduler\.yaml $/m);
         assert.match(r.output, /renewed: .* is the API server's new expiry/);
+    });
+
+    it("--report names every certificate with its notAfter (as openssl reads it) and renews nothing; the stack output's parse takes the earliest", () => {
+        const r = run([
+            `cat > "$GW_DIR/renew" <<'EOF'\n${renewCertificatesScript(30)}EOF`,
+            'GROUNDWORK_RENEW_BEFORE_DAYS=400 bash "$GW_DIR/renew" --report',
+            'echo "oracle apiserver $(openssl x509 -enddate -noout -in /etc/kubernetes/pki/apiserver.crt | cut -d= -f2)"',
+            'echo "oracle etcd-ca $(openssl x509 -enddate -noout -in /etc/kubernetes/pki/etcd/ca.crt | cut -d= -f2)"',
+            'echo "oracle admin $(sed -n "s/^ *client-certificate-data: *//p" /etc/kubernetes/admin.conf | base64 -d | openssl x509 -enddate -noout | cut -d= -f2)"',
+        ].join("\n"));
+        assert.strictEqual(r.status, 0, r.output);
+        assert.strictEqual(r.log, "", "nothing restarted");
+        assert.doesNotMatch(r.output, /renewing|within 400 days/);
+        const report = parseExpiryReport(r.output)!;
+        const oracle = (n: string) => new Date(new RegExp(`^oracle ${n} (.*)$`, "m").exec(r.output)![1]).toISOString().replace(/\.000Z$/, "Z");
+        assert.strictEqual(report.certificates["pki/apiserver.crt"], oracle("apiserver"));
+        assert.strictEqual(report.certificates["admin.conf"], oracle("admin"));
+        // kubeadm's documented leaf certificates (7) and the client certificates of its 4 kubeconfigs; the CAs are not kubeadm's to renew.
+        assert.deepStrictEqual(Object.keys(report.certificates).sort(), [
+            "admin.conf", "controller-manager.conf",
+            "pki/apiserver-etcd-client.crt", "pki/apiserver-kubelet-client.crt", "pki/apiserver.crt",
+            "pki/etcd/healthcheck-client.crt", "pki/etcd/peer.crt", "pki/etcd/server.crt", "pki/front-proxy-client.crt",
+            "scheduler.conf", "super-admin.conf",
+        ]);
+        assert.strictEqual(report.earliest, Object.values(report.certificates).sort()[0]);
+        // kubeadm's leaf certificates last one year from now.
+        const days = (Date.parse(report.earliest) - Date.now()) / 86_400_000;
+        assert.ok(days > 363 && days <= 366, `${days} days`);
     });
 
     it("the bootstrap part: a renewRequest renews once per value (the converge carries it), and the daily timer is enabled; a second run changes nothing", () => {

@@ -70,9 +70,12 @@ describe("day 2 under mocks: what a change converges, and nothing replaced", fun
     it("prod: a version bump (1.33.13 → 1.34.2) replaces nothing and rolls node by node: control planes first, then workers, each drained, converged (upgraded), uncordoned", async () => {
         const { steps } = await twoRuns("prod", (p) => (p.cluster.kubernetesVersion = "1.34.2"));
         assert.deepStrictEqual(steps.filter((s) => s.op !== "update").map(line), []);
-        const rollout = steps.filter((s) => s.name.startsWith("prod-converge-"));
+        const reports = steps.filter((s) => s.name.endsWith("-certificates"));
+        const rollout = steps.filter((s) => s.name.startsWith("prod-converge-") && !reports.includes(s));
+        // The control planes' certificate reports are read again after their converge (the bootstrap's digest).
+        assert.deepStrictEqual(reports.map(line), [1, 2, 3].map((n) => `update prod-converge-prod-cp-${n}-certificates environment.GROUNDWORK_BOOTSTRAP`));
         // Everything else the bump changes: the etcd snapshot CronJob's image (the new minor's etcd).
-        assert.deepStrictEqual(steps.filter((s) => !rollout.includes(s)).map(line), ["update prod-addons-etcd-snapshot spec.jobTemplate"]);
+        assert.deepStrictEqual(steps.filter((s) => !rollout.includes(s) && !reports.includes(s)).map(line), ["update prod-addons-etcd-snapshot spec.jobTemplate"]);
         const nodes = ["prod-cp-1", "prod-cp-2", "prod-cp-3", ...[1, 2, 3, 4, 5, 6].map((n) => `prod-general-${n}`), "prod-ingress-1", "prod-ingress-2"];
         const expected = nodes.flatMap((n) => [`prod-converge-${n}-drain`, `prod-converge-${n}`, `prod-converge-${n}-uncordon`]);
         assert.deepStrictEqual(rollout.map((s) => s.name).sort(), [...expected].sort());
@@ -109,7 +112,8 @@ describe("day 2 under mocks: what a change converges, and nothing replaced", fun
 
     it("prod: an engine change (a new mirror) converges all 11 machines and replaces none", async () => {
         const { steps } = await twoRuns("prod", (p) => p.engine.mirrors.push({ host: "quay.io", endpoints: ["https://quay-mirror.prod.example"] }));
-        const converges = steps.filter((s) => s.type === "command:remote:Command" && s.name.startsWith("prod-converge-"));
+        const converges = steps.filter((s) => s.type === "command:remote:Command" && s.name.startsWith("prod-converge-") && !s.name.endsWith("-certificates"));
+        assert.strictEqual(steps.filter((s) => s.name.endsWith("-certificates")).length, 3, "the control planes' certificate reports are read again");
         assert.strictEqual(converges.length, 11, steps.map(line).join("\n"));
         assert.deepStrictEqual(steps.filter((s) => s.op !== "update"), []);
         for (const s of converges) assert.ok(s.detail.some((d) => d.startsWith("environment.GROUNDWORK_PART_ENGINE")), line(s));
@@ -183,8 +187,8 @@ describe("machines.sshBastion: every SSH connection of the program goes through 
             c["groundwork:sshBastionPrivateKey"] = "-----BEGIN OPENSSH PRIVATE KEY-----\nbastion\n-----END OPENSSH PRIVATE KEY-----\n";
         });
         const remote = recorder.ofType("command:remote:Command");
-        // 24, and the 3 control planes' etcd leaves (scale-in).
-        assert.strictEqual(remote.length, 27);
+        // 24, and the 3 control planes' etcd leaves (scale-in) and certificate reports.
+        assert.strictEqual(remote.length, 30);
         for (const r of remote) {
             assert.deepStrictEqual([r.inputs.connection.proxy?.host, r.inputs.connection.proxy?.port, r.inputs.connection.proxy?.user], ["jump.cdc.customer.example", 2222, "ops"], r.name);
             assert.match(r.inputs.connection.proxy.privateKey, /bastion/);

@@ -98,6 +98,8 @@ export class Recorder implements pulumi.runtime.Mocks {
         if (args.type === "random:index/randomPassword:RandomPassword" || args.type === "random:index/randomString:RandomString") {
             state.result = "x".repeat(inputs.length ?? 16);
         }
+        // A control plane's certificate report (its real output is tested in test/cluster/certificates-run.test.ts).
+        if (args.type === "command:remote:Command" && args.name.endsWith("-certificates")) state.stdout = `[groundwork] note\nexpiry pki/apiserver.crt 2027-12-02T06:00:00Z\nexpiry admin.conf 2027-11-30T05:00:00Z\n`;
         Object.assign(state, generatedOutputs(args.type, args.name, inputs));
         // The Kubernetes provider names an object without metadata.name after its resource (plus a random suffix).
         if (/^kubernetes:(core|batch|apps)\//.test(args.type) && state.metadata && typeof state.metadata === "object" && state.metadata.name === undefined) {
