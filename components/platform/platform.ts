@@ -79,13 +79,14 @@ export function openstackAddressPairs(spec: PlatformSpec): string[] {
  * SSH to a machine (join material, convergence): the deploy key on VMs, the configured user and
  * key on bare metal.
  */
-export function nodeConnection(m: MachineSpec, sshUser: string, secrets: Pick<ClusterSecrets, "deployPrivateKey">, backends: Backends): SshConnection {
+export function nodeConnection(m: MachineSpec, sshUser: string, secrets: Pick<ClusterSecrets, "deployPrivateKey"> | undefined, backends: Backends): SshConnection {
     const bastion = backends.sshBastion;
     const proxy = bastion ? { proxy: bastion } : {};
     if (m.backend === "baremetal") {
         const bm = backends.baremetal!;
         return bareMetalConnection(m, bm.backend, bm.privateKey, bastion);
     }
+    if (!secrets) throw new Error(`${m.name}: a ${m.backend} VM is reached with the deploy key, and there is none`);
     // A new VM answers SSH only after it boots: keep dialling (about 15 minutes at most).
     return { host: m.address, port: 22, user: sshUser, privateKey: secrets.deployPrivateKey, dialErrorLimit: 90, perDialTimeout: 10, ...proxy };
 }
@@ -234,8 +235,8 @@ export class Platform extends pulumi.ComponentResource {
                 spec: m,
                 machine: this.machines.find((x) => x.name === m.name)!,
                 bootstrap: bootstrapOnce(m),
-                // Only bare metal converges without a deploy key, and its connection uses its own key.
-                connection: nodeConnection(m, c.machines.sshUser, deploy ?? { deployPrivateKey: pulumi.output("") }, backends),
+                // Only bare metal converges without a deploy key (the filter above), and its connection uses its own key.
+                connection: nodeConnection(m, c.machines.sshUser, deploy, backends),
             }));
         if (items.length > 0) {
             const rollout = c.machines.rollout;

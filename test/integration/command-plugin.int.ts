@@ -183,7 +183,7 @@ describe("command plugin: @pulumi/command through the real engine, against a loo
         }
     });
 
-    it("connection failures end the create with the reason: dialErrorLimit spent on a closed port, a wrong hostKey", async () => {
+    it("connection failures end the create with the reason: dialErrorLimit spent on a closed port, a wrong hostKey; a failed command with a secret input shows its reason with the secret redacted", async () => {
         pulumi(`config set closedPort ${await freePort()}`);
         pulumi(`config set wrongHostKey '${fs.readFileSync(path.join(work, "ssh/client.pub"), "utf8").trim()}'`);
         pulumi("config set failures true");
@@ -193,5 +193,8 @@ describe("command plugin: @pulumi/command through the real engine, against a loo
         assert.match(text, /connecting to 127\.0\.0\.1:\d+ as \w+ failed 2 times \(dialErrorLimit\): .*connection refused/);
         assert.match(text, /connecting to 127\.0\.0\.1:\d+ as \w+ failed 1 times \(dialErrorLimit\): .*host key mismatch/);
         assert.ok(!fs.existsSync(path.join(remoteDir, "never.txt")), "a command ran on a host with the wrong key");
+        assert.match(text, /local command failed: exit status 3 \(secret input values shown as \[secret\]\)/);
+        assert.match(text, /drain n1 failed: a PodDisruptionBudget refuses evicting web-1 \(token \[secret\]\)/);
+        assert.ok(!text.includes(TOKEN), "the secret's value in the error");
     });
 });

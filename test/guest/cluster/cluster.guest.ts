@@ -26,6 +26,8 @@ import { PATHS } from "../../../components/cluster/parts";
 import { BOOTSTRAP_PATH } from "../../../components/engine/bootstrap";
 import { DEFAULT_ENGINE_PACKAGES } from "../../../components/engine/config";
 import { CONVERGE_COMMAND } from "../../../components/machines/converge";
+import { parseExpiryReport, REPORT_CERTIFICATES_COMMAND } from "../../../components/cluster/certificates";
+import { NODE_LEAVE_SCRIPT } from "../../../components/cluster/scale-in";
 import { asRoot } from "../../../components/kit/shell";
 import { registryConfig } from "../../../components/registry/config";
 import { imageThroughRegistry, registryEndpoint } from "../../../components/registry/endpoint";
@@ -454,10 +456,32 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
             assert.ok(changes && changes[1] === "0", `${m.name}: second run changed something:\n${run.output.slice(-1500)}`);
         }
 
-        // 14. The worker leaves the platform: the reset.sh render wrote for it, run as the program's delete
+        // 14. The control plane's certificate report, as its `…-certificates` step reads it for the stack output.
+        const report = parseExpiryReport(await sshOk(cpGuest, `sudo ${REPORT_CERTIFICATES_COMMAND}`));
+        assert.ok(report, "no certificate in the control plane's report");
+        assert.strictEqual(Object.keys(report.certificates).length, 11, JSON.stringify(report));
+        const leftDays = (Date.parse(report.earliest) - Date.now()) / 86_400_000;
+        assert.ok(leftDays > 363 && leftDays <= 366, `the earliest certificate expires in ${leftDays} days`);
+        note(`certificates: ${Object.keys(report.certificates).length} on ${cp.name}, the earliest ${report.earliest}`);
+
+        // 15. The worker leaves the platform, as `pulumi up` without it runs it: first its leave from the
+        // Pulumi host through the VIP (cordon, every app pod on it evicted through the Eviction API by its
+        // real kubelet, the Node deleted), then the reset.sh render wrote for it, run as the program's delete
         // runs it on a bare-metal host (asRoot: bash -c as root over SSH); then what is left on it; a
         // second run changes nothing. kubeadm keeps its (emptied) folders and containerd makes
         // /etc/cni/net.d again when it starts: no file may be left in them.
+        const leaveEnv = { GROUNDWORK_STEP: "leave", GROUNDWORK_SERVER: `https://${stack.network.vip}:6443`, GROUNDWORK_CA: secrets.caCertPem, GROUNDWORK_CERT: secrets.adminCertPem, GROUNDWORK_KEY: secrets.adminKeyPem, GROUNDWORK_NODE: worker.name, GROUNDWORK_ROLE: "worker", GROUNDWORK_TIMEOUT: "900" };
+        t = Date.now();
+        const left0 = await segment.exec("env", [...Object.entries(leaveEnv).map(([k, v]) => `${k}=${v}`), "node", "-e", NODE_LEAVE_SCRIPT], { timeoutSec: 1200 });
+        timings.leaveSec = (Date.now() - t) / 1000;
+        note(`the worker's leave (${timings.leaveSec}s):\n${left0.stdout.trim()}${left0.stderr.trim()}`);
+        assert.strictEqual(left0.code, 0, left0.stdout + left0.stderr);
+        assert.match(left0.stdout, new RegExp(`leave ${worker.name}: cordoned`));
+        assert.match(left0.stdout, new RegExp(`leave ${worker.name}: evicting apps/`));
+        assert.match(left0.stdout, new RegExp(`leave ${worker.name}: drained`));
+        assert.match(left0.stdout, new RegExp(`leave ${worker.name}: Node deleted`));
+        const remaining = (JSON.parse(await kubectl(["get", "nodes", "-o", "json"])).items as { metadata: { name: string } }[]).map((n) => n.metadata.name);
+        assert.deepStrictEqual(remaining, [cp.name]);
         const reset = fs.readFileSync(path.join(out, worker.name, "reset.sh"), "utf8");
         t = Date.now();
         const resetRun = await sshOk(workerGuest, asRoot(reset), { timeoutSec: 900, withStderr: true });

@@ -54,6 +54,12 @@ const here = new local.Command("here", {
 // Connection failures, asked for by the test: a closed port (dialErrorLimit 2) and a wrong host key.
 if (cfg.getBoolean("failures")) {
     new remote.Command("unreachable", { connection: { ...connection, port: cfg.requireNumber("closedPort"), dialErrorLimit: 2 }, create: "true" });
+    // A failing command whose inputs hold a secret: the reason it gives is shown, the secret's value is not.
+    new local.Command("fails-with-secret", {
+        create: 'echo "[groundwork] drain n1 failed: a PodDisruptionBudget refuses evicting web-1 (token $TOKEN)" >&2; exit 3',
+        interpreter: ["/bin/bash", "-c"],
+        environment: { TOKEN: cfg.requireSecret("token") },
+    });
     new remote.Command("wrong-host-key", { connection: { ...connection, hostKey: cfg.require("wrongHostKey"), dialErrorLimit: 1 }, create: `touch ${dir}/never.txt` });
 }
 

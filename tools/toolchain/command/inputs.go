@@ -28,8 +28,8 @@ var (
 	loggingModes = []string{"stdout", "stderr", "stdoutAndStderr", "none"}
 	// Inputs of the @pulumi/command 1.2.1 SDK this plugin does not implement: refused with a clear message.
 	notServed = map[string]string{
-		"archivePaths":               "archives of local files are not supported by groundwork's command plugin",
-		"assetPaths":                 "assets of local files are not supported by groundwork's command plugin",
+		"archivePaths":                     "archives of local files are not supported by groundwork's command plugin",
+		"assetPaths":                       "assets of local files are not supported by groundwork's command plugin",
 		"connection.agentSocketPath":       "SSH agents are not supported by groundwork's command plugin; give privateKey or password",
 		"connection.proxy.agentSocketPath": "SSH agents are not supported by groundwork's command plugin; give the proxy's privateKey or password",
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -98,6 +99,33 @@ func secretInputs(inputs property.Map) bool {
 	return false
 }
 
+// secretStrings is every string held in a secret input (the connection's key and password too).
+func secretStrings(inputs property.Map) []string {
+	var out []string
+	var walk func(v property.Value, secret bool)
+	walk = func(v property.Value, secret bool) {
+		secret = secret || v.Secret()
+		switch {
+		case v.IsString():
+			if secret {
+				out = append(out, v.AsString())
+			}
+		case v.IsMap():
+			for _, x := range v.AsMap().All {
+				walk(x, secret)
+			}
+		case v.IsArray():
+			for _, x := range v.AsArray().All {
+				walk(x, secret)
+			}
+		}
+	}
+	for _, v := range inputs.All {
+		walk(v, false)
+	}
+	return out
+}
+
 // outputs is the inputs plus stdout and stderr (unknown in previews).
 func outputs(inputs property.Map, res *Result) property.Map {
 	secret := secretInputs(inputs)
@@ -128,6 +156,11 @@ func run(ctx context.Context, tok string, inputs property.Map, command string) (
 		res, err = runRemote(ctx, s, command, secret)
 	} else {
 		res, err = runLocal(ctx, s, command, secret)
+	}
+	var withheld *outputError
+	if errors.As(err, &withheld) {
+		// The reason a command failed is what its operator needs: shown, with the secrets taken out.
+		err = withheld.redacted(secretStrings(inputs))
 	}
 	if !secret {
 		log := p.GetLogger(ctx)

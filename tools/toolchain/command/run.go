@@ -23,12 +23,52 @@ type Result struct{ Stdout, Stderr string }
 
 func trim(b *bytes.Buffer) string { return strings.TrimSuffix(b.String(), "\n") }
 
-// exitError describes a failed command; its output is left out when it may hold secrets.
+// exitError describes a failed command with its output. When the inputs hold secrets it is an
+// *outputError, whose output the caller (which knows the secret values) shows redacted.
 func exitError(what string, err error, res Result, secret bool) error {
 	if secret {
-		return fmt.Errorf("%s failed: %w (output withheld: the inputs hold secrets)", what, err)
+		return &outputError{what: what, err: err, res: res}
 	}
 	return fmt.Errorf("%s failed: %w\nstdout:\n%s\nstderr:\n%s", what, err, res.Stdout, res.Stderr)
+}
+
+// outputError is a failed command whose output may echo a secret input. Its own message withholds
+// the output; redacted replaces it with the output, each secret value shown as [secret].
+type outputError struct {
+	what string
+	err  error
+	res  Result
+}
+
+func (e *outputError) Error() string {
+	return fmt.Sprintf("%s failed: %v (output withheld: the inputs hold secrets)", e.what, e.err)
+}
+
+func (e *outputError) Unwrap() error { return e.err }
+
+// redacted is the error with the command's output, every secret value in it (and every line of at
+// least 8 characters of a multi-line one, such as a PEM block's) replaced by [secret].
+func (e *outputError) redacted(secrets []string) error {
+	var pieces []string
+	for _, s := range secrets {
+		if len(s) >= 4 {
+			pieces = append(pieces, s)
+		}
+		for _, line := range strings.Split(s, "\n") {
+			if line = strings.TrimSpace(line); len(line) >= 8 && line != s {
+				pieces = append(pieces, line)
+			}
+		}
+	}
+	// Longest first, so a value is never left half-replaced by a shorter one inside it.
+	sort.Slice(pieces, func(i, j int) bool { return len(pieces[i]) > len(pieces[j]) })
+	hide := func(out string) string {
+		for _, p := range pieces {
+			out = strings.ReplaceAll(out, p, "[secret]")
+		}
+		return out
+	}
+	return fmt.Errorf("%s failed: %w (secret input values shown as [secret])\nstdout:\n%s\nstderr:\n%s", e.what, e.err, hide(e.res.Stdout), hide(e.res.Stderr))
 }
 
 // runLocal runs command with the spec's interpreter, environment, directory and stdin.
