@@ -152,8 +152,25 @@ export function kubeadmPart(s: ClusterSettings, node: MachineSpec, firstControlP
             // A changed manifest restarts kube-vip: the VIP is gone until the new pod takes the
             // lease. Whatever comes next (the program's Kubernetes provider, joining machines)
             // talks to the VIP, so the bootstrap ends only once it answers steadily again.
+            // The kubelet swaps the static pod in its own time (minutes on a loaded machine): until a
+            // kube-vip container created after the manifest runs, the old one may still hold the VIP
+            // and answer, and the swap would take it away after this bootstrap ended.
+            "kube_vip_newer_than() { # SECONDS since the epoch: a running kube-vip container created after it",
+            "  local created",
+            "  created=$(crictl ps -o json --state running --name '^kube-vip$' 2>/dev/null | sed -n 's/.*\"createdAt\": *\"\\([0-9]*\\)\".*/\\1/p' | sort -n | tail -n 1)",
+            '  [ -n "$created" ] && [ "$created" -gt "$(($1 * 1000000000))" ]',
+            "}",
             "wait_for_vip() {",
-            `  local start=$SECONDS ok=0 limit=${VIP_WAIT_SECONDS + (s.tuning?.kubeVipLeaseSeconds ?? 5)}`,
+            `  local start=$SECONDS ok=0 limit=${VIP_WAIT_SECONDS + (s.tuning?.kubeVipLeaseSeconds ?? 5)} written`,
+            "  written=$(stat -c %Y /etc/kubernetes/manifests/kube-vip.yaml)",
+            '  until kube_vip_newer_than "$written"; do',
+            "    if [ $((SECONDS - start)) -ge $limit ]; then",
+            '      log "kube-vip: no kube-vip container started from the new manifest within $((SECONDS - start))s; see the kubelet\'s log (journalctl -u kubelet)"',
+            "      exit 1",
+            "    fi",
+            "    sleep 2",
+            "  done",
+            '  log "kube-vip: the new pod runs ($((SECONDS - start))s)"',
             `  while [ $ok -lt ${VIP_STEADY_ANSWERS} ]; do`,
             "    if api_up; then ok=$((ok + 1)); else ok=0; fi",
             "    if [ $((SECONDS - start)) -ge $limit ]; then",

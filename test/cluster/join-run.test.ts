@@ -20,7 +20,7 @@ const CA = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
  */
 const made: string[] = [];
 
-function runPart(script: string, apiUp: boolean | ((rec: string) => string), material: string, address = "10.20.0.11"): { stdout: string; rec: string } {
+function runPart(script: string, apiUp: boolean | ((rec: string) => string), material: string, address = "10.20.0.11", crictl?: (rec: string) => string): { stdout: string; rec: string } {
     const dir = mkdtempSync(join(tmpdir(), "gw-join-run-"));
     made.push(dir);
     const rec = join(dir, "rec");
@@ -33,6 +33,7 @@ function runPart(script: string, apiUp: boolean | ((rec: string) => string), mat
         `#!/bin/bash\necho "$*" > ${rec}/args\ncfg=$(sed -n 's/.*--config \\([^ ]*\\).*/\\1/p' <<<"$*")\ncp "$cfg" ${rec}/config\nstat -c %a "$cfg" > ${rec}/config-mode\nif [ -f /etc/kubernetes/pki/ca.key ]; then cp /etc/kubernetes/pki/ca.key ${rec}/ca.key; stat -c %a /etc/kubernetes/pki/ca.key > ${rec}/ca-key-mode; fi\necho "kubeadm stand-in done"\n`,
         { mode: 0o755 },
     );
+    if (crictl) writeFileSync(join(dir, "bin", "crictl"), crictl(rec), { mode: 0o755 });
     writeFileSync(join(dir, "bootstrap.sh"), script);
     writeFileSync(join(dir, "material"), material);
     const driver = [
@@ -99,11 +100,18 @@ describe("join material on the machine (bash, for real)", () => {
             // curl: 1st call is the "is there an API?" check before init (no); the 2nd and 3rd fall in
             // the gap while the new kube-vip pod takes the lease; every later one answers.
             const curl = (rec: string) => `#!/bin/sh\nn=$(($(cat ${rec}/curl-calls 2>/dev/null || echo 0) + 1))\necho $n > ${rec}/curl-calls\n[ $n -ge 4 ]\n`;
-            const { stdout, rec } = runPart(renderPartsScript(cp.name, [kubeadmPart(vipSettings, cp, cp.name, trust)]), curl, renderJoinMaterial({ token: TOKEN, certificateKey: KEY, caKeyPem: CA_KEY }), cp.address);
+            // crictl ps -o json as the real one prints it: the old kube-vip (created in 2020) keeps running for
+            // the first 3 calls after the swap, as a loaded kubelet takes its time; then one created now.
+            const crictl = (rec: string) =>
+                `#!/bin/bash\nn=$(($(cat ${rec}/crictl-calls 2>/dev/null || echo 0) + 1))\necho $n > ${rec}/crictl-calls\nif [ $n -le 3 ]; then c=1600000000000000000; else c=$(date +%s%N); fi\nprintf '{\n  "containers": [\n    {\n      "id": "abc",\n      "state": "CONTAINER_RUNNING",\n      "createdAt": "%s",\n      "labels": {}\n    }\n  ]\n}\n' "$c"\n`;
+            const { stdout, rec } = runPart(renderPartsScript(cp.name, [kubeadmPart(vipSettings, cp, cp.name, trust)]), curl, renderJoinMaterial({ token: TOKEN, certificateKey: KEY, caKeyPem: CA_KEY }), cp.address, crictl);
             const vip = vipSettings.endpoint.host;
             assert.match(stdout, /kube-vip: manifest installed \(interface eth1, kubeconfig \/etc\/kubernetes\/super-admin\.conf\)/);
             assert.match(stdout, /kube-vip: manifest installed \(interface eth1, kubeconfig \/etc\/kubernetes\/admin\.conf\)/);
             assert.match(stdout, new RegExp(`kube-vip: the API answers through https://${vip.replace(/\./g, "\\.")}:6443 again \\(\\d+s\\)`));
+            // The VIP is asked only once the new pod runs (the old one answering proves nothing): 4 crictl calls.
+            assert.strictEqual(readFileSync(join(rec, "crictl-calls"), "utf8").trim(), "4");
+            assert.match(stdout, /kube-vip: the new pod runs \([0-9]+s\)\n(.*\n)*.*kube-vip: the API answers through/);
             // 1 before init + 2 failures in the gap + 3 answers in a row.
             assert.strictEqual(readFileSync(join(rec, "curl-calls"), "utf8").trim(), "6");
             assert.ok(stdout.indexOf("answers through") < stdout.indexOf("control plane initialised"), "the VIP wait comes before the bootstrap reports the control plane done");
