@@ -37,7 +37,7 @@ import { bootGuest, ensureBaseImage, Guest, l2Segment, L2Segment, Mirror, sshOk,
 import { bcrypt, makeCa, openssl, serverCert } from "../../support/pki";
 import { ensureClusterImages } from "../../../tools/images/cluster-images";
 import { ensureWorkloadImages } from "../../../tools/images/workload-images";
-import { pushOciTarball } from "../../registry/oci-push";
+import { anonymousStatus, checkRegistry, pushOciTarball } from "../../registry/oci-push";
 
 const REPO = path.resolve(__dirname, "../../..");
 const STACK = path.join(REPO, "test/guest/stacks/Pulumi.guest-cluster.yaml");
@@ -210,6 +210,13 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
         note(`registry ready in ${regRun.seconds}s`);
         assert.match(regRun.output, /registry: https:\/\/registry\.gwk\.test:5000\/v2\/ is up \(TLS, htpasswd auth\)/, regRun.output.slice(-1500));
         const regPort = await segment.forward(reg.address, 5000);
+        // Its TLS and auth as a node meets them (the checks of test/guest/registry.guest.ts, its cloud-init twin):
+        // anonymous and a wrong password refused, the generated one let in; the key readable by root and the registry only.
+        const target = { host: regHost, connectAddress: "127.0.0.1", connectPort: regPort, port: 5000, caPem: tls.caPem, username: DEFAULT_REGISTRY_USER, password };
+        assert.strictEqual(await anonymousStatus(target), 401);
+        assert.strictEqual(await checkRegistry({ ...target, password: "wrong" }), 401);
+        assert.strictEqual(await checkRegistry(target), 200);
+        assert.strictEqual((await sshOk(regGuest, "sudo stat -c %U:%G:%a /etc/groundwork/registry/tls/registry.key")).trim(), "root:docker-registry:640");
         t = Date.now();
         const seed = execFileSync("node", [path.join(REPO, "bin/groundwork.js"), "seed", "--stack-file", STACK, "--from", images.tar, "--from", appImages.tar, "--ca", tls.caFile, "--connect", `127.0.0.1:${regPort}`], {
             env: { ...process.env, GROUNDWORK_REGISTRY_PASSWORD: password },
