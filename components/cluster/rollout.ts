@@ -28,16 +28,21 @@ const fail = (m) => { console.error("[groundwork] " + e.GROUNDWORK_STEP + " " + 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 ${API_CLIENT_JS}
 const nodePath = "/api/v1/nodes/" + encodeURIComponent(node);
-async function getNode() {
+// An object, or undefined when the API says it does not exist; retried while the API does not
+// answer, until the timeout, then fails naming the endpoint, what was asked and apiAway (what
+// that means for the step: a script sets it).
+let apiAway = "";
+async function getOrMissing(path, what) {
   for (;;) {
-    const r = await api("GET", nodePath);
+    const r = await api("GET", path);
     if (r.status === 200) return JSON.parse(r.body);
     if (r.status === 404) return undefined;
-    if (Date.now() - started > limit) fail("the API did not answer: " + (r.status || r.body));
-    log("the API answered " + (r.status || r.body) + "; retrying");
+    if (Date.now() - started > limit) fail("the API at " + e.GROUNDWORK_SERVER + " did not answer for " + what + " within " + e.GROUNDWORK_TIMEOUT + "s (" + (r.status || r.body) + ")" + apiAway);
+    log("the API answered " + (r.status || r.body) + " for " + what + "; retrying");
     await sleep(3000);
   }
 }
+const getNode = () => getOrMissing(nodePath, "the node");
 const patchNode = (patch) => api("PATCH", nodePath, patch, "application/merge-patch+json");
 // Evicts every pod on the node but DaemonSet pods, static (mirror) pods and finished ones until none is left.
 async function drainPods() {

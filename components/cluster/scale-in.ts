@@ -29,11 +29,6 @@ const TEARDOWN_PATH = `/api/v1/namespaces/kube-system/configmaps/${TEARDOWN_CONF
 /** Annotation a leave puts on the node it cordons (so an operator sees why it is unschedulable). */
 export const LEAVING = "groundwork.io/leaving";
 
-/** A cluster of `members` etcd members keeps working while a majority of them is healthy. */
-export function etcdQuorum(members: number): number {
-    return Math.floor(members / 2) + 1;
-}
-
 /**
  * Node.js, run as `node -e "$GROUNDWORK_SCRIPT"` by a node's leave step (GROUNDWORK_STEP=leave,
  * GROUNDWORK_ROLE control-plane or worker, the API as the admin like the drain). Does nothing when
@@ -43,17 +38,8 @@ export function etcdQuorum(members: number): number {
  * GROUNDWORK_TIMEOUT seconds: the machine then stays.
  */
 export const NODE_LEAVE_SCRIPT = ROLLOUT_HEAD + String.raw`
+apiAway = "; the node was not drained and its machine stays. If the cluster is gone, remove this step with pulumi state delete";
 const quorum = (members) => Math.floor(members / 2) + 1;
-async function getOrMissing(path, what) {
-  for (;;) {
-    const r = await api("GET", path);
-    if (r.status === 200) return JSON.parse(r.body);
-    if (r.status === 404) return undefined;
-    if (Date.now() - started > limit) fail("the API at " + e.GROUNDWORK_SERVER + " did not answer for " + what + " within " + e.GROUNDWORK_TIMEOUT + "s (" + (r.status || r.body) + "); the node was not drained and its machine stays. If the cluster is gone, remove this step with pulumi state delete");
-    log("the API answered " + (r.status || r.body) + " for " + what + "; retrying");
-    await sleep(3000);
-  }
-}
 async function main() {
   if (await getOrMissing("${TEARDOWN_PATH}", "the teardown mark")) return log("the cluster is being destroyed; nothing to drain");
   const n = await getOrMissing(nodePath, "the node");

@@ -8,12 +8,6 @@ import { asRoot } from "../kit/shell";
 import { Bootstrap, Machine, MachineSpec, SshConnectionArgs } from "../machines/machine";
 import { convergeCommand } from "../machines/converge";
 
-/** The leave's environment: the drain's without the kubelet version, so a version bump leaves it unchanged. */
-function leaveEnv<T extends { GROUNDWORK_KUBELET_VERSION?: string }>(env: T): Omit<T, "GROUNDWORK_KUBELET_VERSION"> {
-    const { GROUNDWORK_KUBELET_VERSION: _, ...rest } = env;
-    return rest;
-}
-
 /** One machine the rollout converges. */
 export interface ConvergeItem {
     spec: MachineSpec;
@@ -106,6 +100,7 @@ export class Convergence extends pulumi.ComponentResource {
             for (const spec of wave) {
                 const item = byName.get(spec.name)!;
                 const node = c !== undefined && spec.role !== "registry";
+                // The leave's has no kubelet version: a version bump leaves it unchanged.
                 const env = (step: string) => ({
                     GROUNDWORK_STEP: step,
                     GROUNDWORK_SERVER: c!.endpoint,
@@ -113,8 +108,8 @@ export class Convergence extends pulumi.ComponentResource {
                     GROUNDWORK_CERT: c!.adminCertPem,
                     GROUNDWORK_KEY: c!.adminKeyPem,
                     GROUNDWORK_NODE: spec.name,
-                    GROUNDWORK_KUBELET_VERSION: `v${bareVersion(c!.kubernetesVersion)}`,
                     GROUNDWORK_TIMEOUT: String(c!.drainTimeoutSeconds),
+                    ...(step === "leave" ? {} : { GROUNDWORK_KUBELET_VERSION: `v${bareVersion(c!.kubernetesVersion)}` }),
                 });
                 // Drain and uncordon run only on an update (a version change); created, they do nothing.
                 const drain = node
@@ -138,7 +133,7 @@ export class Convergence extends pulumi.ComponentResource {
                 const leave = node
                     ? new local.Command(
                           `${name}-${spec.name}-leave`,
-                          { delete: 'node -e "$GROUNDWORK_SCRIPT"', interpreter: ["/bin/bash", "-c"], environment: { ...leaveEnv(env("leave")), GROUNDWORK_ROLE: spec.role, GROUNDWORK_SCRIPT: NODE_LEAVE_SCRIPT }, ...(triggers ? { triggers } : {}) },
+                          { delete: 'node -e "$GROUNDWORK_SCRIPT"', interpreter: ["/bin/bash", "-c"], environment: { ...env("leave"), GROUNDWORK_ROLE: spec.role, GROUNDWORK_SCRIPT: NODE_LEAVE_SCRIPT }, ...(triggers ? { triggers } : {}) },
                           { ...child, dependsOn: [item.machine.resource, c!.apiReady, ...(etcdLeave ? [etcdLeave] : [])] },
                       )
                     : undefined;

@@ -196,5 +196,7 @@ describe("command plugin: @pulumi/command through the real engine, against a loo
         assert.match(text, /local command failed: exit status 3 \(secret input values shown as \[secret\]\)/);
         assert.match(text, /drain n1 failed: a PodDisruptionBudget refuses evicting web-1 \(token \[secret\]\)/);
         assert.ok(!text.includes(TOKEN), "the secret's value in the error");
+        assert.match(text, /remote command on 127\.0\.0\.1 failed: exit status 4\b/);
+        assert.match(text, new RegExp(`refused on ${os.userInfo().username} at 127\\.0\\.0\\.1 \\d+ 127\\.0\\.0\\.1 \\d+`));
     });
 });

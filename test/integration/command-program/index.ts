@@ -60,6 +60,9 @@ if (cfg.getBoolean("failures")) {
         interpreter: ["/bin/bash", "-c"],
         environment: { TOKEN: cfg.requireSecret("token") },
     });
+    // A failing remote command without secret inputs of its own: its output is shown whole (the
+    // connection's host and user are not secrets; only its key is).
+    new remote.Command("fails-plainly", { connection, create: 'echo "refused on $(whoami) at $SSH_CONNECTION" >&2; exit 4' });
     new remote.Command("wrong-host-key", { connection: { ...connection, hostKey: cfg.require("wrongHostKey"), dialErrorLimit: 1 }, create: `touch ${dir}/never.txt` });
 }
 

@@ -99,7 +99,8 @@ func secretInputs(inputs property.Map) bool {
 	return false
 }
 
-// secretStrings is every string held in a secret input (the connection's key and password too).
+// secretStrings is every string held in a secret input, and of the connection (which the SDK
+// always marks secret, host and user included) only its credentials and its proxy's.
 func secretStrings(inputs property.Map) []string {
 	var out []string
 	var walk func(v property.Value, secret bool)
@@ -120,7 +121,22 @@ func secretStrings(inputs property.Map) []string {
 			}
 		}
 	}
-	for _, v := range inputs.All {
+	credentials := func(c property.Value) {
+		if !c.IsMap() {
+			return
+		}
+		for _, k := range []string{"privateKey", "password"} {
+			walk(c.AsMap().Get(k), true)
+		}
+	}
+	for k, v := range inputs.All {
+		if k == "connection" {
+			credentials(v)
+			if v.IsMap() {
+				credentials(v.AsMap().Get("proxy"))
+			}
+			continue
+		}
 		walk(v, false)
 	}
 	return out
@@ -149,20 +165,19 @@ func run(ctx context.Context, tok string, inputs property.Map, command string) (
 	if command == "" {
 		return Result{}, nil
 	}
-	secret := secretInputs(inputs)
 	var res Result
 	var err error
 	if tok == remoteToken {
-		res, err = runRemote(ctx, s, command, secret)
+		res, err = runRemote(ctx, s, command)
 	} else {
-		res, err = runLocal(ctx, s, command, secret)
+		res, err = runLocal(ctx, s, command)
 	}
-	var withheld *outputError
-	if errors.As(err, &withheld) {
+	var failed *outputError
+	if errors.As(err, &failed) {
 		// The reason a command failed is what its operator needs: shown, with the secrets taken out.
-		err = withheld.redacted(secretStrings(inputs))
+		err = failed.shown(secretStrings(inputs))
 	}
-	if !secret {
+	if !secretInputs(inputs) {
 		log := p.GetLogger(ctx)
 		if res.Stdout != "" && (s.Logging == "stdout" || s.Logging == "stdoutAndStderr") {
 			log.Info(res.Stdout)

@@ -23,17 +23,14 @@ type Result struct{ Stdout, Stderr string }
 
 func trim(b *bytes.Buffer) string { return strings.TrimSuffix(b.String(), "\n") }
 
-// exitError describes a failed command with its output. When the inputs hold secrets it is an
-// *outputError, whose output the caller (which knows the secret values) shows redacted.
-func exitError(what string, err error, res Result, secret bool) error {
-	if secret {
-		return &outputError{what: what, err: err, res: res}
-	}
-	return fmt.Errorf("%s failed: %w\nstdout:\n%s\nstderr:\n%s", what, err, res.Stdout, res.Stderr)
+// exitError describes a failed command with its output: an *outputError, which the provider
+// shows with the secret input values taken out (it knows them; this file does not).
+func exitError(what string, err error, res Result) error {
+	return &outputError{what: what, err: err, res: res}
 }
 
-// outputError is a failed command whose output may echo a secret input. Its own message withholds
-// the output; redacted replaces it with the output, each secret value shown as [secret].
+// outputError is a failed command and what it printed. Its own message withholds the output (it
+// may echo a secret input); shown gives it back with every secret value replaced.
 type outputError struct {
 	what string
 	err  error
@@ -41,14 +38,17 @@ type outputError struct {
 }
 
 func (e *outputError) Error() string {
-	return fmt.Sprintf("%s failed: %v (output withheld: the inputs hold secrets)", e.what, e.err)
+	return fmt.Sprintf("%s failed: %v (output withheld: it may hold secrets)", e.what, e.err)
 }
 
 func (e *outputError) Unwrap() error { return e.err }
 
-// redacted is the error with the command's output, every secret value in it (and every line of at
+// shown is the error with the command's output, every secret value in it (and every line of at
 // least 8 characters of a multi-line one, such as a PEM block's) replaced by [secret].
-func (e *outputError) redacted(secrets []string) error {
+func (e *outputError) shown(secrets []string) error {
+	if len(secrets) == 0 {
+		return fmt.Errorf("%s failed: %w\nstdout:\n%s\nstderr:\n%s", e.what, e.err, e.res.Stdout, e.res.Stderr)
+	}
 	var pieces []string
 	for _, s := range secrets {
 		if len(s) >= 4 {
@@ -72,7 +72,7 @@ func (e *outputError) redacted(secrets []string) error {
 }
 
 // runLocal runs command with the spec's interpreter, environment, directory and stdin.
-func runLocal(ctx context.Context, s Spec, command string, secret bool) (Result, error) {
+func runLocal(ctx context.Context, s Spec, command string) (Result, error) {
 	args := append(append([]string{}, s.Interpreter[1:]...), command)
 	cmd := exec.CommandContext(ctx, s.Interpreter[0], args...)
 	cmd.Env = os.Environ()
@@ -86,7 +86,7 @@ func runLocal(ctx context.Context, s Spec, command string, secret bool) (Result,
 	err := cmd.Run()
 	res := Result{trim(&out), trim(&errb)}
 	if err != nil {
-		return res, exitError("local command", err, res, secret)
+		return res, exitError("local command", err, res)
 	}
 	return res, nil
 }
@@ -227,7 +227,7 @@ func dialThrough(ctx context.Context, jump *ssh.Client, addr string, timeout tim
 
 // runRemote runs command on the spec's host. Environment variables go through SSH "env" requests;
 // those the server refuses (sshd's AcceptEnv) are exported by the remote shell before the command.
-func runRemote(ctx context.Context, s Spec, command string, secret bool) (Result, error) {
+func runRemote(ctx context.Context, s Spec, command string) (Result, error) {
 	client, err := dial(ctx, s.Connection)
 	if err != nil {
 		return Result{}, err
@@ -262,7 +262,7 @@ func runRemote(ctx context.Context, s Spec, command string, secret bool) (Result
 		if errors.As(err, &exit) {
 			err = fmt.Errorf("exit status %d", exit.ExitStatus())
 		}
-		return res, exitError("remote command on "+s.Connection.Host, err, res, secret)
+		return res, exitError("remote command on "+s.Connection.Host, err, res)
 	}
 	return res, nil
 }
