@@ -36,11 +36,12 @@ GO_JOBS=2 # two cores are shared with other work
 #               (`go get module@version`, so the build list is the module's own go.mod), `go build` each
 #   flannel     gomain for flanneld, with two changes upstream's build does not need (see flannel_wrapper)
 #   pause       build/pause/linux/pause.c from the kubernetes module, as build/pause/Makefile compiles it
+#   coredns     gomain, with a main of our own: upstream's plugins but those built on cloud SDKs (see coredns_wrapper)
 # A new component is a new row, and a new builder only when the module needs wrapping of its own.
 TABLE=(
   "kubernetes-v1.33.13|kubernetes|k8s.io/kubernetes|v1.33.13|kubeadm kubectl kube-apiserver kubelet kube-controller-manager kube-scheduler kube-proxy"
   "etcd-v3.5.21|etcd|go.etcd.io/etcd/server/v3|v3.5.21|etcd etcdctl"
-  "coredns-v1.12.1|gomain|github.com/coredns/coredns|v1.12.1|coredns=.|-X github.com/coredns/coredns/coremain.GitCommit={commit7}"
+  "coredns-v1.12.1|coredns|github.com/coredns/coredns|v1.12.1|coredns|-X github.com/coredns/coredns/coremain.GitCommit={commit7}"
   "kube-vip-v0.9.1|gomain|github.com/kube-vip/kube-vip|v0.9.1|kube-vip=.|-X main.Version={version} -X main.Build={commit}"
   "flannel-v0.28.4|flannel|github.com/flannel-io/flannel|v0.28.4|flanneld|-X github.com/flannel-io/flannel/pkg/version.Version={version}"
   "cni-plugins-v1.6.2|gomain|github.com/containernetworking/plugins|v1.6.2|bridge=plugins/main/bridge host-local=plugins/ipam/host-local loopback=plugins/main/loopback portmap=plugins/meta/portmap|-X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion={version}"
@@ -218,6 +219,31 @@ gomain_build() {
   pkg="$module"
   [[ -z "$path" || "$path" == . ]] || pkg+="/$path"
   go_build "$1" "$2" "$pkg" "$7"
+}
+
+# coredns_wrapper: gomain's wrapper, and a main of our own importing upstream's plugin list
+# (core/plugin/zplugin.go) without the plugins built on large outside SDKs: azure, clouddns and
+# route53 (the clouds' DNS APIs), dnstap, etcd, geoip, grpc and trace. Their SDKs were most of
+# CoreDNS's cold build (353 s of the cold CI run); kubeadm's Corefile (errors, health, ready,
+# kubernetes, prometheus, forward, cache, loop, reload, loadbalance) and the common edits (hosts,
+# rewrite, template, log, …) keep every plugin they name. A Corefile naming a left-out plugin fails
+# to start with CoreDNS's own "unknown directive". These images are the test's, built here.
+coredns_wrapper() {
+  # In the function (its text is part of the build's key): a change here rebuilds CoreDNS.
+  local work="$1" module="$2" version="$3" dir left_out="azure|clouddns|route53|dnstap|etcd|geoip|grpc|trace"
+  gomain_wrapper "$work" "$module" "$version" || return 1
+  dir="$(download "$module" "$version" Dir)" || return 1
+  mkdir -p "$work/coredns"
+  {
+    printf 'package main\n\nimport (\n'
+    grep -E '^'$'\t''_ "' "$dir/core/plugin/zplugin.go" | grep -vE "/plugin/($left_out)\"\$"
+    printf '\n\t"github.com/coredns/coredns/coremain"\n)\n\nfunc main() { coremain.Run() }\n'
+  } >"$work/coredns/main.go"
+  grep -q '/plugin/kubernetes"' "$work/coredns/main.go" || { echo "coredns_wrapper: no kubernetes plugin in $dir/core/plugin/zplugin.go" >&2; return 1; }
+}
+
+coredns_build() {
+  go_build "$1" "$2" ./coredns "$7"
 }
 
 # flannel_wrapper: gomain's wrapper, and two changes upstream's own build does not need:
