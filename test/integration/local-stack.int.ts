@@ -7,7 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { localOpenStackEnv, OpenStackApi } from "../support/openstack-api";
-import { REPO, Run, sh } from "../support/sh";
+import { REPO, Run, sh, shAsync } from "../support/sh";
 
 const NAME = "itest";
 const STACK = "itest";
@@ -28,6 +28,26 @@ describe("local stack: real Pulumi engine against the real OpenStack API", funct
         }, { echo: echo ? "stdout" : undefined });
         if (r.code !== 0 && !args.includes("--expect-no-changes")) throw new Error(`pulumi ${args} failed (${r.code}):\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
         return r;
+    };
+    const pulumiInBackground = (args: string): Promise<Run> =>
+        shAsync(`source tools/toolchain/env.sh && eval "$(tools/openstack/local.sh env)" && pulumi ${args} --stack ${STACK} --cwd '${workDir}' --non-interactive`, {
+            PULUMI_BACKEND_URL: `file://${workDir}/backend`,
+            PULUMI_CONFIG_PASSPHRASE: "groundwork-local",
+        });
+    /** Waits (up to 10 minutes) until `check` holds, polling every 100 ms (a fault lands right after what it waits for). */
+    const until = async (what: string, check: () => Promise<boolean>) => {
+        const t0 = Date.now();
+        while (!(await check())) {
+            if (Date.now() - t0 > 600_000) throw new Error(`${what}: not within 10 minutes`);
+            await new Promise((r) => setTimeout(r, 100));
+        }
+    };
+    /** What OpenStack holds of the stack: servers (name, status), ports (name → the server bound). */
+    const inventory = async () => {
+        const servers = await api.servers(`${NAME}-`);
+        const ports = await api.ports(`${NAME}-`);
+        const byId = new Map(servers.map((x) => [x.id, x.name]));
+        return { servers: servers.map((x) => `${x.name} ${x.status}`), ports: ports.map((p) => `${p.name} → ${byId.get(p.device_id) ?? (p.device_id || "nothing")}`), groups: (await api.securityGroups(`${NAME}-`)).length };
     };
     const setWorkers = (n: number) => {
         const doc = parse(fs.readFileSync(configFile, "utf8"));
@@ -135,6 +155,57 @@ describe("local stack: real Pulumi engine against the real OpenStack API", funct
         assert.deepStrictEqual(servers.map((s) => s.name), [`${NAME}-cp-1`, `${NAME}-general-1`, `${NAME}-general-2`]);
         const ports = await api.ports(`${NAME}-general-2`);
         assert.deepStrictEqual(ports[0].fixed_ips.map((f) => f.ip_address), ["10.42.0.33"]);
+    });
+
+    // Faults (issue 12, item 5): an API service killed in the middle of `pulumi up` (as a crash
+    // would, KILL: tools/openstack/local.sh kill), the up fails; with the service back (revive) the
+    // next up converges, and OpenStack holds exactly the stack: no second server, no unbound port.
+    for (const [service, worker, afterPort] of [
+        ["nova-api", 3, "the new port exists (the server is next)"],
+        ["neutron", 4, "the new port exists (nova binds it to the server through neutron)"],
+    ] as const) {
+        it(`${service} killed in the middle of pulumi up: the up fails; with ${service} back the next up converges, nothing orphaned, the state intact`, async function () {
+            this.timeout(1800_000);
+            setWorkers(worker);
+            const running = pulumiInBackground("up --yes --skip-preview");
+            const port = `${NAME}-general-${worker}`;
+            await until(afterPort, async () => (await api.ports(port)).length > 0);
+            const killed = sh(`bash tools/openstack/local.sh kill ${service}`);
+            assert.strictEqual(killed.code, 0, killed.stderr);
+            const failed = await running;
+            timings[`${service}Fault`] = failed.seconds;
+            assert.notStrictEqual(failed.code, 0, `pulumi up went through with ${service} killed:\n${failed.stdout.slice(-2000)}`);
+            const revived = sh("bash tools/openstack/local.sh revive");
+            assert.strictEqual(revived.code, 0, revived.stdout + revived.stderr);
+            assert.match(revived.stdout, new RegExp(`${service} up again`));
+            const again = pulumi("up --yes --skip-preview");
+            timings[`${service}Recovered`] = again.seconds;
+            const inv = await inventory();
+            const names = ["cp-1", ...Array.from({ length: worker }, (_, i) => `general-${i + 1}`)].map((n) => `${NAME}-${n}`);
+            assert.deepStrictEqual(inv.servers, names.map((n) => `${n} ACTIVE`), JSON.stringify(inv));
+            assert.deepStrictEqual(inv.ports, names.map((n) => `${n} → ${n}`), JSON.stringify(inv));
+            assert.strictEqual(inv.groups, 1);
+            // The state: no operation left pending, and a further up changes nothing.
+            const state = JSON.parse(pulumi("stack export").stdout) as { deployment: { pending_operations?: unknown[] } };
+            assert.deepStrictEqual(state.deployment.pending_operations ?? [], []);
+            const quiet = pulumi("up --yes --expect-no-changes");
+            assert.strictEqual(quiet.code, 0, quiet.stdout.slice(-2000));
+        });
+    }
+
+    it("a server deleted out of band: pulumi refresh finds it gone and the next up recreates it alone", async () => {
+        const [victim] = (await api.servers(`${NAME}-general-1`)).filter((x) => x.name === `${NAME}-general-1`);
+        await api.send("DELETE", "compute", `/servers/${victim.id}`);
+        await until("the server is gone", async () => (await api.servers(`${NAME}-general-1`)).every((x) => x.name !== `${NAME}-general-1`));
+        const refresh = pulumi("refresh --yes --skip-preview");
+        timings.refresh = refresh.seconds;
+        assert.ok(!pulumi("stack export").stdout.includes("::itest-general-1-server\""), "the refreshed state still holds the deleted server");
+        assert.deepStrictEqual(previewSteps(), ["create itest-general-1-server openstack:compute/instance:Instance"]);
+        pulumi("up --yes --skip-preview");
+        const inv = await inventory();
+        assert.ok(inv.servers.includes(`${NAME}-general-1 ACTIVE`), JSON.stringify(inv));
+        assert.ok(inv.ports.includes(`${NAME}-general-1 → ${NAME}-general-1`), JSON.stringify(inv));
+        assert.strictEqual(inv.servers.length, 5);
     });
 
     it("pulumi destroy leaves nothing behind in OpenStack", async () => {

@@ -1,4 +1,4 @@
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as path from "path";
 
 /** The repository root: integration tests run their commands from it. */
@@ -20,4 +20,17 @@ export function sh(script: string, env: NodeJS.ProcessEnv = {}, opts: { echo?: "
     const r = spawnSync("bash", ["-c", script], { cwd: REPO, env: { ...process.env, ...env }, input: opts.input, encoding: "utf8", maxBuffer: 1 << 28 });
     if (opts.echo) process.stdout.write((opts.echo === "all" ? r.stdout + r.stderr : r.stdout).replace(/^/gm, "      "));
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** sh, in the background: resolves when the script ends (for a test that acts while it runs). */
+export function shAsync(script: string, env: NodeJS.ProcessEnv = {}): Promise<Run> {
+    const t0 = Date.now();
+    return new Promise((resolve) => {
+        const child = spawn("bash", ["-c", script], { cwd: REPO, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => (stdout += d));
+        child.stderr.on("data", (d) => (stderr += d));
+        child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, seconds: (Date.now() - t0) / 1000 }));
+    });
 }

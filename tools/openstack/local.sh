@@ -3,7 +3,9 @@
 # keystone, placement, glance, neutron (ML2, agentless 'fakebind' driver), nova with three fake
 # compute hosts, on a private MariaDB (port 3307) and RabbitMQ. No guest ever runs.
 #
-# Usage: local.sh [--state DIR] start | stop [--purge] | status | env | smoke
+# Usage: local.sh [--state DIR] start | stop [--purge] | status | env | smoke | kill SERVICE | revive
+#   kill neutron|nova-api: KILL that API service's process tree, as a crash would (fault tests);
+#   revive: start again the API services kill stopped, while the rest runs
 #   state dir: --state DIR, else $GROUNDWORK_OPENSTACK_STATE, else <repo>/.state/openstack
 # Exit codes: 0 ok, 1 failure, 2 a port is taken, 3 (status/smoke) not every service is up.
 set -euo pipefail
@@ -37,7 +39,7 @@ fail() {
   exit "$code"
 }
 usage() {
-  sed -n '6,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+  sed -n '6,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
   exit "${1:-0}"
 }
 
@@ -326,10 +328,10 @@ do_start() {
   launch glance "$TOOL/bin/glance-api" --config-file "$ETC/glance/glance-api.conf"
   wait_port rabbitmq 5672
   ts "rabbitmq up on 5672"
-  launch neutron env PYTHONPATH="$TOOL/pylib" "$TOOL/bin/neutron-server" \
-    --config-file "$ETC/neutron/neutron.conf"
+  launch_api neutron
   since=$(sql "SELECT UTC_TIMESTAMP()")
-  for s in nova-api nova-conductor nova-scheduler; do
+  launch_api nova-api
+  for s in nova-conductor nova-scheduler; do
     launch "$s" "$TOOL/bin/$s" --config-file "$ETC/nova/nova.conf"
   done
   for ((i = 1; i <= COMPUTE_HOSTS; i++)); do
@@ -344,6 +346,40 @@ do_start() {
   trap - EXIT
   ts "flavors gw.small/gw.medium, image debian-12, admin quotas in place"
   ts "local OpenStack ready (credentials: eval \"\$($TOOL/local.sh --state $STATE env)\")"
+}
+
+# The API services a fault test kills and revives.
+FAULT_SERVICES=(neutron nova-api)
+launch_api() {
+  case $1 in
+  neutron) launch neutron env PYTHONPATH="$TOOL/pylib" "$TOOL/bin/neutron-server" --config-file "$ETC/neutron/neutron.conf" ;;
+  nova-api) launch nova-api "$TOOL/bin/nova-api" --config-file "$ETC/nova/nova.conf" ;;
+  *) fail 1 "launch_api: unknown service '$1'" ;;
+  esac
+}
+
+do_kill() {
+  local pid tree=()
+  [[ " ${FAULT_SERVICES[*]} " == *" $SVC "* ]] || fail 1 "kill takes one of: ${FAULT_SERVICES[*]} (got '${SVC}')"
+  pid=$(alive "$SVC") || fail 1 "$SVC is not running from $STATE"
+  mapfile -t tree < <(descendants "$pid")
+  kill -KILL "${tree[@]}" 2>/dev/null || true
+  rm -f "$RUN/$SVC.pid"
+  ts "killed $SVC (${#tree[@]} processes) from $STATE"
+}
+
+do_revive() {
+  local s revived=0
+  alive keystone >/dev/null || fail 1 "the local OpenStack in $STATE is not running; use start"
+  for s in "${FAULT_SERVICES[@]}"; do
+    alive "$s" >/dev/null && continue
+    port_open "${PORT[$s]}" && fail 2 "port ${PORT[$s]} for $s is taken by another process"
+    launch_api "$s"
+    wait_port "$s" "${PORT[$s]}"
+    ts "$s up again on ${PORT[$s]}"
+    revived=$((revived + 1))
+  done
+  ((revived > 0)) || echo "nothing to revive: ${FAULT_SERVICES[*]} run"
 }
 
 do_stop() {
@@ -406,14 +442,15 @@ do_env() {
 
 # ---------------------------------------------------------------- main
 STATE=${GROUNDWORK_OPENSTACK_STATE:-$REPO/.state/openstack}
-CMD="" PURGE=0
+CMD="" PURGE=0 SVC=""
 while (($#)); do
   case $1 in
   --state) (($# >= 2)) || fail 1 "--state needs a directory"; STATE=$2; shift ;;
   --state=*) STATE=${1#--state=} ;;
   --purge) PURGE=1 ;;
   -h | --help) usage 0 ;;
-  start | stop | status | env | smoke) [[ -z $CMD ]] || fail 1 "one subcommand at a time (got $CMD and $1)"; CMD=$1 ;;
+  start | stop | status | env | smoke | revive) [[ -z $CMD ]] || fail 1 "one subcommand at a time (got $CMD and $1)"; CMD=$1 ;;
+  kill) [[ -z $CMD ]] || fail 1 "one subcommand at a time (got $CMD and $1)"; (($# >= 2)) || fail 1 "kill needs a service: ${FAULT_SERVICES[*]}"; CMD="kill"; SVC=$2; shift ;;
   *) echo "local.sh: error: unknown argument '$1'" >&2; usage 1 ;;
   esac
   shift
@@ -431,6 +468,8 @@ unset PYTHONPATH PYTHONHOME # Debian's /usr/bin/python3 only; pyenv's must not l
 case $CMD in
 start) do_start ;;
 stop) do_stop ;;
+kill) do_kill ;;
+revive) do_revive ;;
 status) do_status ;;
 env) do_env ;;
 smoke)
