@@ -241,7 +241,15 @@ function upgradeSteps(node: MachineSpec, init: boolean): string[] {
             `    ${kubectl} -n kube-system create configmap kubeadm-config --from-file=ClusterConfiguration='${PATHS.clusterConfig}' --dry-run=client -o yaml | ${kubectl} replace -f - >/dev/null`,
             "    wait_for_images",
             '    log "kubeadm: upgrade apply v$gw_kube_want"',
-            '    kubeadm upgrade apply --yes "v$gw_kube_want"',
+            // Its preflight gives a test Job 15 s to be scheduled, pull the new pause image and finish:
+            // a loaded node or a first pull can miss that. A failed apply is safe to run again (kubeadm's
+            // upgrade guide): up to 3 attempts before the node stops the rollout.
+            "    for attempt in 1 2 3; do",
+            '      if kubeadm upgrade apply --yes "v$gw_kube_want"; then break; fi',
+            '      if [[ $attempt == 3 ]]; then log "kubeadm: upgrade apply v$gw_kube_want failed 3 times; kubelet stays at $gw_kube_have; fix what kubeadm said above, then run pulumi up again"; exit 1; fi',
+            '      log "kubeadm: upgrade apply failed (attempt $attempt of 3); trying again in 20s"',
+            "      sleep 20",
+            "    done",
         );
     } else {
         if (controlPlane) lines.push("    wait_for_images");
