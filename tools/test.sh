@@ -12,7 +12,8 @@
 #   5. the real air-gapped cluster        (three guests on a private L2 segment: registry seeded by
 #                                          groundwork seed, kubeadm init and join, flannel, the apps; test/guest/cluster/)
 # Stages can be chosen: tools/test.sh unit guest integration cluster (default: all four); on demand:
-# registry-guest (the standalone registry through cloud-init; the cluster stage covers it on bare metal).
+# registry-guest (the standalone registry through cloud-init; the cluster stage covers it on bare metal)
+# and upgrade (the cluster stage, then its rolling upgrade 1.33 → 1.34 in the guests).
 # Ends with one line "tests: N passed, M failed".
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -76,12 +77,19 @@ for stage in "${stages[@]}"; do
       # registry booted by cloud-init; the cluster stage checks the same rendered registry (TLS, auth,
       # the key's owner, mirrored pulls) on the bare-metal path.
       run_mocha "standalone registry in real guests (on demand)" --config test/guest/.mocharc.registry.json ;;
+    upgrade)
+      # On demand: the real cluster stage, then its rolling upgrade to the next minor (the version
+      # tools/kubernetes/build.sh --next builds: about 11 more minutes of Go builds the first time),
+      # with the API polled through the VIP every second.
+      bash tools/deps.sh build; bash tools/deps.sh validators
+      export GROUNDWORK_UPGRADE_TO="${GROUNDWORK_UPGRADE_TO:-1.34.4}"
+      run_mocha "real cluster in guests, upgraded to $GROUNDWORK_UPGRADE_TO (on demand)" --config test/guest/cluster/.mocharc.json ;;
     integration)
       run_mocha "real-engine integration tests" --config test/integration/.mocharc.json ;;
     cluster)
       bash tools/deps.sh build; bash tools/deps.sh validators
       run_mocha "real cluster in guests" --config test/guest/cluster/.mocharc.json ;;
-    *) echo "tools/test.sh: unknown stage '$stage'; stages: unit guest integration cluster, and on demand registry-guest" >&2; exit 2 ;;
+    *) echo "tools/test.sh: unknown stage '$stage'; stages: unit guest integration cluster, and on demand registry-guest upgrade" >&2; exit 2 ;;
   esac
 done
 say "done"

@@ -237,6 +237,6 @@ describe("tools/kubernetes/build.sh (Kubernetes from Go modules)", function () {
     it("refuses an unknown component with the list of known ones", async () => {
         const r = await build({}, ["coredns-v1.11.3"]);
         assert.strictEqual(r.code, 1);
-        assert.strictEqual(r.stderr.trim(), `tools/kubernetes/build.sh: unknown component 'coredns-v1.11.3'; components: ${Object.keys(COMPONENTS).join(" ")}`);
+        assert.strictEqual(r.stderr.trim(), `tools/kubernetes/build.sh: unknown component 'coredns-v1.11.3'; components: ${Object.keys(COMPONENTS).join(" ")}; the upgrade target's: kubernetes-v1.34.4 etcd-v3.6.4 cni-plugins-v1.7.1 pause-3.10.1`);
     });
 });

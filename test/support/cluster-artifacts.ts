@@ -56,3 +56,35 @@ export function ensureKubernetesRepository(version: string, binDir: string): { d
     const debs = fs.readdirSync(dir).filter((f) => f.endsWith(".deb")).sort().map((f) => path.join(dir, f));
     return { dir, versions, debs };
 }
+
+/**
+ * The upgrade target's binaries (tools/kubernetes/build.sh --next: Kubernetes 1.34 with its etcd,
+ * CNI plugins and pause over the same tools), built once; returns their folder, bin-next.
+ */
+export function ensureNextKubernetesBinaries(): string {
+    execFileSync("bash", [path.join(REPO, "tools/kubernetes/build.sh"), "--next"], { stdio: ["ignore", "ignore", "inherit"], timeout: 3 * 3600_000 });
+    return path.join(CACHE, "kubernetes", "bin-next");
+}
+
+/**
+ * One flat apt repository holding the packages of several (each folder's *.deb), indexed anew:
+ * nodes installed at one version find the next one beside it. A package file in two folders must
+ * be the same bytes (cri-tools is in both versions' sets).
+ */
+export function mergeRepositories(dirs: string[], out: string): string[] {
+    fs.rmSync(out, { recursive: true, force: true });
+    fs.mkdirSync(out, { recursive: true });
+    const from = new Map<string, string>();
+    for (const dir of dirs) {
+        for (const f of fs.readdirSync(dir).filter((x) => x.endsWith(".deb"))) {
+            const file = path.join(dir, f);
+            const seen = from.get(f);
+            if (seen && !fs.readFileSync(seen).equals(fs.readFileSync(file))) throw new Error(`${f} differs between ${path.dirname(seen)} and ${dir}`);
+            if (!seen) fs.copyFileSync(file, path.join(out, f));
+            from.set(f, file);
+        }
+    }
+    fs.writeFileSync(path.join(out, "Packages"), execFileSync("apt-ftparchive", ["packages", "."], { cwd: out }));
+    fs.writeFileSync(path.join(out, "Release"), execFileSync("apt-ftparchive", ["release", "."], { cwd: out }));
+    return [...from.keys()].sort();
+}

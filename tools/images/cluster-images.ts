@@ -111,11 +111,15 @@ const sha256 = (data: string | Buffer) => createHash("sha256").update(data).dige
 const repositoryOf = (name: string) => name.replace(/:[^:/]+$/, "").split("/").pop() ?? name;
 const tagOf = (name: string) => name.slice(name.lastIndexOf(":") + 1);
 
-/** build.sh's TABLE: binary → the component (row) that builds it. Rows: `name|builder|module|version|binaries[|stamps]`, a binary `name` or `name=path`. */
-function buildComponents(): Map<string, string> {
+/**
+ * build.sh's TABLE (or NEXT_TABLE, the upgrade target's rows): binary → the component (row) that
+ * builds it. Rows: `name|builder|module|version|binaries[|stamps]`, a binary `name` or `name=path`.
+ */
+function buildComponents(table: "TABLE" | "NEXT_TABLE"): Map<string, string> {
     const script = fs.readFileSync(path.join(HERE, "..", "kubernetes", "build.sh"), "utf8");
+    const block = new RegExp(`^${table}=\\(\n([\\s\\S]*?)^\\)$`, "m").exec(script)?.[1] ?? "";
     const out = new Map<string, string>();
-    for (const m of script.matchAll(/^\s*"([^"]+)"\s*$/gm)) {
+    for (const m of block.matchAll(/^\s*"([^"]+)"\s*$/gm)) {
         const fields = m[1].split("|");
         if (fields.length < 5) continue;
         for (const b of fields[4].split(/\s+/).filter(Boolean)) out.set(b.split("=")[0], fields[0]);
@@ -123,14 +127,17 @@ function buildComponents(): Map<string, string> {
     return out;
 }
 
-/** One line per binary missing from `binDir`, naming the build.sh component that makes it. */
+/** One line per binary missing from `binDir`, naming the build.sh component that makes it (bin-next: the upgrade target's set). */
 function missingBinaries(binDir: string, binaries: string[]): string[] {
-    const rows = buildComponents();
+    const next = path.basename(binDir) === "bin-next";
+    const rows = buildComponents("TABLE");
+    const nextRows = buildComponents("NEXT_TABLE");
     return binaries
         .filter((b) => !fs.existsSync(path.join(binDir, b)))
         .map((b) => {
-            const row = rows.get(b);
-            return `tools/images/cluster-images.ts: ${b} is missing from ${binDir}: ${row ? `build it with tools/kubernetes/build.sh ${row}` : "no row of tools/kubernetes/build.sh's TABLE builds it yet"}`;
+            const row = (next ? nextRows.get(b) : undefined) ?? rows.get(b);
+            const how = row ? `build it with tools/kubernetes/build.sh${next ? " --next" : ""} ${row}` : "no row of tools/kubernetes/build.sh's TABLE builds it yet";
+            return `tools/images/cluster-images.ts: ${b} is missing from ${binDir}: ${how}`;
         });
 }
 

@@ -58,6 +58,17 @@ TABLE=(
   "pause-3.10|pause|k8s.io/kubernetes|v1.33.13|pause=build/pause/linux/pause.c|-DVERSION=v3.10-groundwork"
 )
 
+# The upgrade target: the next minor's rows (components/cluster/versions.ts, 1.34), built only with
+# --next, for the guest cluster's 1.33 → 1.34 upgrade (tools/test.sh upgrade). $DIR/bin-next/ links
+# every TABLE binary and then these over them: a whole set for Kubernetes v1.34.4 (GROUNDWORK_K8S_BIN_NEXT).
+NEXT_TABLE=(
+  "kubernetes-v1.34.4|kubernetes|k8s.io/kubernetes|v1.34.4|kubeadm kubectl kube-apiserver kubelet kube-controller-manager kube-scheduler kube-proxy"
+  "etcd-v3.6.4|etcd|go.etcd.io/etcd/server/v3|v3.6.4|etcd etcdctl"
+  "cni-plugins-v1.7.1|gomain|github.com/containernetworking/plugins|v1.7.1|bridge=plugins/main/bridge host-local=plugins/ipam/host-local loopback=plugins/main/loopback portmap=plugins/meta/portmap|-X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion={version}"
+  # pause 3.10.1, 1.34's sandbox image: the same Linux source as 3.10.
+  "pause-3.10.1|pause|k8s.io/kubernetes|v1.34.4|pause=build/pause/linux/pause.c|-DVERSION=v3.10.1-groundwork"
+)
+
 START=$SECONDS
 say() { printf '[kubernetes %4ds] %s\n' "$((SECONDS - START))" "$*"; }
 die() { printf 'tools/kubernetes/build.sh: %s\n' "$*" >&2; exit 1; }
@@ -65,8 +76,9 @@ die() { printf 'tools/kubernetes/build.sh: %s\n' "$*" >&2; exit 1; }
 # names <binaries>: the binary names of a row's binaries field (`name=path` -> name).
 names() { local spec; for spec in $1; do printf '%s\n' "${spec%%=*}"; done; }
 
-declare -A ROW OWNER
+declare -A ROW OWNER NEXT_OWNER
 NAMES=()
+NEXT_NAMES=()
 for row in "${TABLE[@]}"; do
   IFS='|' read -r name builder _ _ binaries _ <<<"$row"
   ROW[$name]="$row"
@@ -76,20 +88,38 @@ for row in "${TABLE[@]}"; do
     OWNER[$bin]="$name"
   done
 done
+for row in "${NEXT_TABLE[@]}"; do
+  IFS='|' read -r name builder _ _ binaries _ <<<"$row"
+  [[ -z "${ROW[$name]:-}" ]] || { printf 'tools/kubernetes/build.sh: row %s is in TABLE and NEXT_TABLE\n' "$name" >&2; exit 1; }
+  ROW[$name]="$row"
+  NEXT_NAMES+=("$name")
+  for bin in $(names "$binaries"); do
+    [[ -n "${OWNER[$bin]:-}" ]] || { printf 'tools/kubernetes/build.sh: NEXT_TABLE row %s builds %s, which no TABLE row replaces\n' "$name" "$bin" >&2; exit 1; }
+    [[ -z "${NEXT_OWNER[$bin]:-}" ]] || { printf 'tools/kubernetes/build.sh: binary %s is in two NEXT_TABLE rows (%s, %s)\n' "$bin" "${NEXT_OWNER[$bin]}" "$name" >&2; exit 1; }
+    NEXT_OWNER[$bin]="$name"
+  done
+done
 
 KEEP_GOING=0
 CHECK=0
+NEXT=0
 WANT=()
 for arg in "$@"; do
   case "$arg" in
     --keep-going) KEEP_GOING=1 ;;
     --check) CHECK=1 ;;
-    -h | --help) printf 'usage: build.sh [--keep-going] [--check] [component...]\n  components: %s\n' "${NAMES[*]}"; exit 0 ;;
+    --next) NEXT=1 ;;
+    -h | --help) printf 'usage: build.sh [--keep-going] [--check] [--next] [component...]\n  components: %s\n  --next also builds the upgrade target: %s\n' "${NAMES[*]}" "${NEXT_NAMES[*]}"; exit 0 ;;
     -*) die "unknown option '$arg'" ;;
-    *) [[ -n "${ROW[$arg]:-}" ]] || die "unknown component '$arg'; components: ${NAMES[*]}"; WANT+=("$arg") ;;
+    *) [[ -n "${ROW[$arg]:-}" ]] || die "unknown component '$arg'; components: ${NAMES[*]}; the upgrade target's: ${NEXT_NAMES[*]}"; WANT+=("$arg") ;;
   esac
 done
-[[ ${#WANT[@]} -gt 0 ]] || WANT=("${NAMES[@]}")
+if [[ ${#WANT[@]} -eq 0 ]]; then
+  WANT=("${NAMES[@]}")
+  [[ $NEXT -eq 0 ]] || WANT+=("${NEXT_NAMES[@]}")
+fi
+# next <component>: true for a NEXT_TABLE row.
+next() { [[ " ${NEXT_NAMES[*]} " == *" $1 "* ]]; }
 
 command -v go >/dev/null || die "Go 1.24 or later is needed on PATH (Debian 12's golang is 1.19, too old)"
 GO_VERSION="$(go env GOVERSION)"
@@ -97,6 +127,7 @@ GO_VERSION="$(go env GOVERSION)"
   die "Go 1.24 or later is needed, found $GO_VERSION"
 
 mkdir -p "$DIR/build" "$DIR/bin" "$DIR/logs" "$DIR/work"
+[[ $NEXT -eq 0 ]] || mkdir -p "$DIR/bin-next"
 exec 9>"$DIR/.lock"
 flock -n 9 || die "another build.sh is building in $DIR (lock $DIR/.lock); wait for it to finish"
 export GOMODCACHE="$DIR/gomod" GOCACHE="$DIR/gocache" GOTOOLCHAIN=local GOFLAGS="-modcacherw -mod=mod" CGO_ENABLED=0
@@ -340,7 +371,7 @@ key_of() {
   { printf '%s\n' "${ROW[$1]}"; compiler "$builder"; declare -f "${funcs[@]}"; } | sha256sum | cut -d' ' -f1
 }
 
-for name in "${NAMES[@]}"; do
+for name in "${NAMES[@]}" "${NEXT_NAMES[@]}"; do
   IFS='|' read -r _ builder _ <<<"${ROW[$name]}"
   declare -F "${builder}_wrapper" "${builder}_build" >/dev/null || die "row $name: no builder '$builder' (${builder}_wrapper and ${builder}_build)"
 done
@@ -379,9 +410,16 @@ for name in "${WANT[@]}"; do
     fi
   fi
   for bin in $(names "$binaries"); do
+    if next "$name"; then
+      ln -sfn "../build/$name/$bin" "$DIR/bin-next/$bin"
+      printf '  %-26s %4s MiB (bin-next)\n' "$bin" "$(du -mL "$DIR/bin-next/$bin" | cut -f1)"
+      continue
+    fi
     ln -sfn "../build/$name/$bin" "$DIR/bin/$bin"
+    # bin-next keeps the upgrade target's own build of a binary; it shares every other one.
+    [[ $NEXT -eq 0 || -n "${NEXT_OWNER[$bin]:-}" ]] || ln -sfn "../build/$name/$bin" "$DIR/bin-next/$bin"
     printf '  %-26s %4s MiB\n' "$bin" "$(du -mL "$DIR/bin/$bin" | cut -f1)"
   done
 done
-say "done: binaries in $DIR/bin"
+say "done: binaries in $DIR/bin$([[ $NEXT -eq 0 ]] || printf ' and the upgrade target in %s' "$DIR/bin-next")"
 exit "$FAILED"

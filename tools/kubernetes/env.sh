@@ -5,3 +5,5 @@
 # the per-version builds). Safe under `set -euo pipefail`; sets variables only.
 export GROUNDWORK_K8S_DIR="${GROUNDWORK_CACHE:-$HOME/.cache/groundwork}/kubernetes"
 export GROUNDWORK_K8S_BIN="${GROUNDWORK_K8S_DIR}/bin"
+# GROUNDWORK_K8S_BIN_NEXT: the upgrade target's set (build.sh --next), Kubernetes 1.34 over the same tools.
+export GROUNDWORK_K8S_BIN_NEXT="${GROUNDWORK_K8S_DIR}/bin-next"

@@ -32,7 +32,8 @@ import { asRoot } from "../../../components/kit/shell";
 import { registryConfig } from "../../../components/registry/config";
 import { imageThroughRegistry, registryEndpoint } from "../../../components/registry/endpoint";
 import { DEFAULT_REGISTRY_USER, STANDALONE_REGISTRY_PACKAGES } from "../../../components/registry/render-standalone";
-import { ensureKubernetesBinaries, ensureKubernetesRepository } from "../../support/cluster-artifacts";
+import { ensureKubernetesBinaries, ensureKubernetesRepository, ensureNextKubernetesBinaries, mergeRepositories } from "../../support/cluster-artifacts";
+import { NODE_DRAIN_SCRIPT, NODE_UNCORDON_SCRIPT } from "../../../components/cluster/rollout";
 import { bootGuest, ensureBaseImage, Guest, l2Segment, L2Segment, Mirror, sshOk, startMirror } from "../../support/guest";
 import { bcrypt, makeCa, openssl, serverCert } from "../../support/pki";
 import { ensureClusterImages } from "../../../tools/images/cluster-images";
@@ -44,6 +45,11 @@ const STACK = path.join(REPO, "test/guest/stacks/Pulumi.guest-cluster.yaml");
 const SEGMENT = "k1";
 /** The workload image: only ever in the registry guest, pushed there by the test. */
 const TINY = "docker.io/groundwork/tiny:1.0";
+/**
+ * On demand (tools/test.sh upgrade sets it): after the day-2 checks, the rolling upgrade to this
+ * version (the next minor: tools/kubernetes/build.sh --next builds it), as `pulumi up` runs it.
+ */
+const UPGRADE_TO = process.env.GROUNDWORK_UPGRADE_TO;
 const t0 = Date.now();
 const since = () => (Date.now() - t0) / 1000;
 const note = (msg: string) => process.stderr.write(`[cluster.guest +${since().toFixed(1)}s] ${msg}\n`);
@@ -135,7 +141,18 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
         const images = await ensureClusterImages();
         const appImages = await ensureWorkloadImages();
         await ensureBaseImage();
-        mirror = await startMirror([...Object.keys(DEFAULT_ENGINE_PACKAGES.containerd), ...Object.keys(STANDALONE_REGISTRY_PACKAGES)], { flat: { kubernetes: repo.dir } });
+        // For the upgrade: the next version's binaries, packages (served beside this version's) and images.
+        let kubernetesRepo = repo.dir;
+        let nextImages: Awaited<ReturnType<typeof ensureClusterImages>> | undefined;
+        if (UPGRADE_TO) {
+            const binNext = ensureNextKubernetesBinaries();
+            const nextRepo = ensureKubernetesRepository(UPGRADE_TO, binNext);
+            nextImages = await ensureClusterImages({ kubernetesVersion: UPGRADE_TO, binDir: binNext, cacheDir: path.join(path.dirname(bin), "images-next") });
+            kubernetesRepo = path.join(work, "kubernetes-repo");
+            const merged = mergeRepositories([repo.dir, nextRepo.dir], kubernetesRepo);
+            note(`upgrade target ${UPGRADE_TO}: ${nextImages.images.length} images (${nextImages.tar}); the mirror's Kubernetes packages: ${merged.join(" ")}`);
+        }
+        mirror = await startMirror([...Object.keys(DEFAULT_ENGINE_PACKAGES.containerd), ...Object.keys(STANDALONE_REGISTRY_PACKAGES)], { flat: { kubernetes: kubernetesRepo } });
         timings.artifactsSec = (Date.now() - t) / 1000;
         note(`artifacts: ${repo.debs.length} debs, ${images.images.length} cluster images (${images.tar}), ${appImages.images.length} workload images (${appImages.tar}), mirror ${mirror.packageCount} packages ${mirror.sizeMiB} MiB (${timings.artifactsSec}s)`);
 
@@ -473,6 +490,148 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
         const leftDays = (Date.parse(report.earliest) - Date.now()) / 86_400_000;
         assert.ok(leftDays > 363 && leftDays <= 366, `the earliest certificate expires in ${leftDays} days`);
         note(`certificates: ${Object.keys(report.certificates).length} on ${cp.name}, the earliest ${report.earliest}`);
+
+        if (UPGRADE_TO) await upgrade(UPGRADE_TO);
+
+        // 14b. (tools/test.sh upgrade) The rolling upgrade to the next minor, as `pulumi up` runs it after a
+        // kubernetesVersion change: the new images seeded first; then, in the program's waves (the registry,
+        // the control plane, the worker), for each node the drain from the Pulumi host, the node's new
+        // bootstrap (its converge: packages, `kubeadm upgrade apply` on the first control plane, `upgrade
+        // node` on the worker, the kubelet), the uncordon once it is Ready at the new version. The API is
+        // asked through the VIP every second from the first drain to the last uncordon.
+        async function upgrade(want: string) {
+            const upStack = parseYaml(fs.readFileSync(day2File, "utf8"));
+            upStack.config["groundwork:platform"].cluster.kubernetesVersion = want;
+            const upFile = path.join(work, "Pulumi.guest-cluster-upgrade.yaml");
+            fs.writeFileSync(upFile, stringifyYaml(upStack));
+            const upOut = path.join(work, "render-upgrade");
+            execFileSync("node", [path.join(REPO, "bin/groundwork.js"), "render", "--stack-file", upFile, "--out", upOut], { stdio: ["ignore", "ignore", "inherit"] });
+            let at = Date.now();
+            const seeded = execFileSync(
+                "node",
+                [path.join(REPO, "bin/groundwork.js"), "seed", "--stack-file", upFile, "--from", nextImages!.tar, "--from", appImages.tar, "--ca", tls.caFile, "--connect", `127.0.0.1:${regPort}`],
+                { env: { ...process.env, GROUNDWORK_REGISTRY_PASSWORD: password }, stdio: ["ignore", "pipe", "inherit"] },
+            ).toString();
+            timings.upgradeSeedSec = (Date.now() - at) / 1000;
+            note(`upgrade: seed of ${want}'s images (${timings.upgradeSeedSec}s): ${seeded.trim().split("\n").pop()}`);
+
+            type PodState = { uid: string; name: string; owner: string; restarts: number };
+            const podsOn = async (node: string): Promise<PodState[]> =>
+                (JSON.parse(await kubectl(["get", "pods", "-A", "--field-selector", `spec.nodeName=${node},status.phase=Running`, "-o", "json"])).items as any[]).map((p) => ({
+                    uid: p.metadata.uid,
+                    name: `${p.metadata.namespace}/${p.metadata.name}`,
+                    owner: p.metadata.ownerReferences?.[0]?.kind ?? "",
+                    restarts: (p.status.containerStatuses ?? []).reduce((n: number, c: { restartCount: number }) => n + c.restartCount, 0),
+                }));
+            const before = await podsOn(worker.name);
+            // The worker's flannel pod: a DaemonSet's, never drained, the same pod with the same containers after the whole rollout.
+            const kept = before.find((p) => p.name.startsWith("kube-flannel/"));
+            assert.ok(kept, `no flannel pod on ${worker.name}: ${JSON.stringify(before)}`);
+            const apps = before.filter((p) => p.name.startsWith("apps/") || p.name.startsWith("default/web-"));
+            assert.ok(apps.length >= 4, `the apps' pods on ${worker.name}: ${JSON.stringify(before)}`);
+
+            // The VIP asked every second: each answer "ok" or a failure, and the stretches of failures.
+            const poll = { ok: 0, failed: 0, outages: [] as { from: number; to: number }[], stop: false };
+            const caFile = path.join(work, "ca.crt");
+            const poller = (async () => {
+                let down: number | undefined;
+                while (!poll.stop) {
+                    const asked = Date.now();
+                    const r = await segment!.exec("curl", ["-sS", "--max-time", "5", "--cacert", caFile, `https://${stack.network.vip}:6443/readyz`], { timeoutSec: 10 }).catch(() => ({ code: -1, stdout: "", stderr: "" }));
+                    if (r.code === 0 && r.stdout.trim() === "ok") {
+                        poll.ok++;
+                        if (down !== undefined) poll.outages.push({ from: down, to: asked });
+                        down = undefined;
+                    } else {
+                        poll.failed++;
+                        down ??= asked;
+                    }
+                    await new Promise((res) => setTimeout(res, Math.max(0, 1000 - (Date.now() - asked))));
+                }
+                if (down !== undefined) poll.outages.push({ from: down, to: Date.now() });
+            })();
+
+            const rollout = Date.now();
+            const adminEnv = (step: string, m: PlanMachine) =>
+                Object.entries({ GROUNDWORK_STEP: step, GROUNDWORK_SERVER: `https://${stack.network.vip}:6443`, GROUNDWORK_CA: secrets.caCertPem, GROUNDWORK_CERT: secrets.adminCertPem, GROUNDWORK_KEY: secrets.adminKeyPem, GROUNDWORK_NODE: m.name, GROUNDWORK_TIMEOUT: "1800", GROUNDWORK_KUBELET_VERSION: `v${want}` }).map(([k, v]) => `${k}=${v}`);
+            const fromHost = async (step: string, m: PlanMachine, program: string) => {
+                const r = await segment!.exec("env", [...adminEnv(step, m), "node", "-e", program], { timeoutSec: 2400 });
+                note(`upgrade: ${step} ${m.name}:\n${(r.stdout + r.stderr).trim()}`);
+                assert.strictEqual(r.code, 0, `${step} of ${m.name}: ${r.stdout}${r.stderr}`);
+                return r.stdout;
+            };
+            const outputs: Record<string, string> = {};
+            try {
+                // The registry's wave: its bootstrap does not name the Kubernetes version.
+                const regChanged = fs.readFileSync(path.join(upOut, reg.name, "bootstrap.sh"), "utf8") !== fs.readFileSync(path.join(day2, reg.name, "bootstrap.sh"), "utf8");
+                if (regChanged) {
+                    const r = await runBootstrap(regGuest, script(reg, upOut));
+                    note(`upgrade: ${reg.name} converged in ${r.seconds}s`);
+                }
+                timings.upgradeRegistryChanged = String(regChanged);
+                for (const [g, m] of [[cpGuest, cp], [workerGuest, worker]] as const) {
+                    at = Date.now();
+                    const drained = await fromHost("drain", m, NODE_DRAIN_SCRIPT);
+                    assert.match(drained, new RegExp(`drain ${m.name}: cordoned \\(kubelet v${version.replace(/\./g, "\\.")} → v${want.replace(/\./g, "\\.")}\\)`));
+                    const converge = await runBootstrap(g, script(m, upOut));
+                    outputs[m.name] = converge.output;
+                    note(`upgrade: ${m.name} converged in ${converge.seconds}s:\n${converge.output.split("\n").filter((l) => /kubeadm|kubernetes:|kube-vip|done:/.test(l)).join("\n")}`);
+                    assert.match(converge.output, new RegExp(`kubeadm: ${m.name} upgraded to ${want.replace(/\./g, "\\.")} in \\d+s`), converge.output.slice(-3000));
+                    assert.match(converge.output, m === cp ? new RegExp(`kubeadm: upgrade apply v${want.replace(/\./g, "\\.")}`) : /kubeadm: upgrade node/);
+                    const uncordoned = await fromHost("uncordon", m, NODE_UNCORDON_SCRIPT);
+                    assert.match(uncordoned, new RegExp(`uncordon ${m.name}: Ready at v${want.replace(/\./g, "\\.")}; uncordoned`));
+                    timings[`upgrade-${m.role}Sec`] = (Date.now() - at) / 1000;
+                    if (m === cp) {
+                        // The worker's pods ran on through the control plane's upgrade: the same pods, no restart.
+                        const during = await podsOn(worker.name);
+                        for (const p of apps) {
+                            const now = during.find((q) => q.uid === p.uid);
+                            assert.ok(now && now.restarts === p.restarts, `${p.name} on ${worker.name} did not run on through ${cp.name}'s upgrade: ${JSON.stringify(now)}`);
+                        }
+                    }
+                }
+            } finally {
+                poll.stop = true;
+                await poller;
+            }
+            const upgradeSec = (Date.now() - rollout) / 1000;
+            timings.upgradeSec = upgradeSec;
+            const total = poll.ok + poll.failed;
+            const longest = Math.max(0, ...poll.outages.map((o) => (o.to - o.from) / 1000));
+            timings.upgradeApiRequests = `${poll.failed} failed of ${total}`;
+            timings.upgradeApiOutages = poll.outages.length;
+            timings.upgradeApiLongestOutageSec = longest;
+            note(`upgrade to ${want}: ${timings.upgradeSec}s; the VIP asked ${total} times, ${poll.failed} failed, in ${poll.outages.length} stretch(es), the longest ${longest}s (one control plane: its API server restarts once)`);
+            assert.ok(total >= upgradeSec * 0.5, `the VIP was asked only ${total} times in ${upgradeSec}s`);
+
+            // Every node at the new version, the API server, kube-proxy and etcd at the new minor's.
+            const nodes = JSON.parse(await kubectl(["get", "nodes", "-o", "json"])).items as { metadata: { name: string }; status: { nodeInfo: { kubeletVersion: string } }; spec: { unschedulable?: boolean } }[];
+            assert.deepStrictEqual(nodes.map((n) => `${n.metadata.name} ${n.status.nodeInfo.kubeletVersion} ${n.spec.unschedulable ? "cordoned" : "schedulable"}`).sort(), [`${cp.name} v${want} schedulable`, `${worker.name} v${want} schedulable`]);
+            const server = JSON.parse(await kubectl(["version", "-o", "json"])).serverVersion.gitVersion;
+            assert.strictEqual(server, `v${want}`);
+            const etcdImage = JSON.parse(await kubectl(["-n", "kube-system", "get", "pod", `etcd-${cp.name}`, "-o", "json"])).spec.containers[0].image as string;
+            const proxyImage = JSON.parse(await kubectl(["-n", "kube-system", "get", "daemonset", "kube-proxy", "-o", "json"])).spec.template.spec.containers[0].image as string;
+            note(`upgrade: API server ${server}, etcd ${etcdImage}, kube-proxy ${proxyImage}`);
+            assert.match(etcdImage, /etcd:3\.6\.4-0$/);
+            assert.match(proxyImage, new RegExp(`kube-proxy:v${want.replace(/\./g, "\\.")}$`));
+            // The worker's flannel pod: the same pod, its containers never restarted, through drain, packages, kubelet restart.
+            const after = await podsOn(worker.name);
+            const flannel = after.find((p) => p.uid === kept!.uid);
+            assert.ok(flannel && flannel.restarts === kept!.restarts, `${kept!.name} on ${worker.name} was replaced or restarted: before ${JSON.stringify(kept)}, after ${JSON.stringify(flannel)}`);
+            // The drained apps back on the uncordoned worker.
+            timings.upgradeAppsBackSec = await waitFor("every workload ready again after the upgrade", async () => {
+                const states = await Promise.all(roles.map(async ([name, w]) => JSON.parse(await kubectl(["-n", "apps", "get", kindOf(w.role), name, "-o", "json"])).status as { readyReplicas?: number; replicas?: number }));
+                return states.every((st) => (st.readyReplicas ?? 0) >= 1 && st.readyReplicas === st.replicas);
+            }, 1800);
+            note(`upgrade: ${kept!.name} kept running on ${worker.name} (restarts ${kept!.restarts}); the apps ready again ${timings.upgradeAppsBackSec}s after the rollout`);
+            // A second run of each upgraded node's bootstrap changes nothing.
+            for (const [g, m] of [[cpGuest, cp], [workerGuest, worker]] as const) {
+                const rerun = await sshOk(g, `sudo ${BOOTSTRAP_PATH}`, { timeoutSec: 3600, withStderr: true });
+                const n = /done: (\d+) change/.exec(rerun);
+                timings[`upgrade-rerun-${m.role}`] = n ? Number(n[1]) : "?";
+                assert.ok(n && n[1] === "0", `${m.name}: a second run after the upgrade changed something:\n${rerun.slice(-1500)}`);
+            }
+        }
 
         // 15. The worker leaves the platform, as `pulumi up` without it runs it: first its leave from the
         // Pulumi host through the VIP (cordon, every app pod on it evicted through the Eviction API by its
