@@ -397,6 +397,11 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
         const endpoint = registryEndpoint(registryConfig.parse(stack.registry), [], tls.caPem)!;
         const inRegistry = imageThroughRegistry(TINY, endpoint)!.slice(endpoint.authority.length + 1);
         await pushOciTarball(tiny, inRegistry.split(":")[0], "1.0", { host: regHost, connectAddress: "127.0.0.1", connectPort: regPort, port: 5000, caPem: tls.caPem, username: DEFAULT_REGISTRY_USER, password });
+        // A request from a pod, tried for up to 2 minutes: a Service's endpoints reach the other node's
+        // kube-proxy some seconds after its pod runs (on the loaded emulated control plane, later than the
+        // client starts: "Connection refused" from the rule a Service without endpoints gets). Only the last
+        // try's output is kept: its answer is asserted.
+        const retried = (cmd: string) => `(i=0; until out=$(${cmd} 2>&1); do i=$((i + 1)); if [ $i -ge 40 ]; then printf '%s\n' "$out"; exit 1; fi; sleep 3; done; printf '%s\n' "$out")`;
         const objects = [
             { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "default" }, spec: { replicas: 1, selector: { matchLabels: { app: "web" } }, template: { metadata: { labels: { app: "web" } }, spec: { nodeSelector: { "kubernetes.io/hostname": worker.name }, containers: [{ name: "web", image: TINY, imagePullPolicy: "Always", command: ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/"], ports: [{ containerPort: 8080 }] }] } } } },
             { apiVersion: "v1", kind: "Service", metadata: { name: "web", namespace: "default" }, spec: { selector: { app: "web" }, ports: [{ port: 8080, targetPort: 8080 }] } },
@@ -410,7 +415,7 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
         const webPod = JSON.parse(await kubectl(["get", "pods", "-l", "app=web", "-o", "json"])).items[0].metadata.name as string;
         const pulled = await kubectl(["get", "events", "--field-selector", `involvedObject.name=${webPod}`, "-o", "json"]);
         assert.match(pulled, /Successfully pulled image \\"docker\.io\/groundwork\/tiny:1\.0\\"/, pulled.slice(-2000));
-        const client = { apiVersion: "v1", kind: "Pod", metadata: { name: "client", namespace: "default" }, spec: { nodeSelector: { "kubernetes.io/hostname": cp.name }, tolerations: [{ operator: "Exists" }], restartPolicy: "Never", containers: [{ name: "client", image: TINY, command: ["/bin/busybox", "wget", "-qO-", "http://web.default.svc.cluster.local:8080/etc/hostname"] }] } };
+        const client = { apiVersion: "v1", kind: "Pod", metadata: { name: "client", namespace: "default" }, spec: { nodeSelector: { "kubernetes.io/hostname": cp.name }, tolerations: [{ operator: "Exists" }], restartPolicy: "Never", containers: [{ name: "client", image: TINY, command: ["/bin/busybox", "sh", "-c", retried("wget -qO- http://web.default.svc.cluster.local:8080/etc/hostname")] }] } };
         await kubectl(["apply", "-f", "-"], JSON.stringify(client));
         await waitFor("the client pod finished", async () => ["Succeeded", "Failed"].includes(JSON.parse(await kubectl(["get", "pod", "client", "-o", "json"])).status.phase), 900);
         const answer = await kubectl(["logs", "client"]);
@@ -459,7 +464,7 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
         note(`apps ready in ${timings.appsReadySec}s:\n${await kubectl(["-n", "apps", "get", "pods,pvc", "-o", "wide"])}`);
         assert.deepStrictEqual(roles.map(([, w]) => w.role).sort(), ["queue", "static-site", "user-db", "web-api"]);
         // The API and the site answer through their Services, asked by name from a pod on the control plane.
-        const ask = { apiVersion: "v1", kind: "Pod", metadata: { name: "ask-apps", namespace: "default" }, spec: { nodeSelector: { "kubernetes.io/hostname": cp.name }, tolerations: [{ operator: "Exists" }], restartPolicy: "Never", containers: [{ name: "ask", image: TINY, command: ["/bin/busybox", "sh", "-c", "wget -qO- http://api.apps.svc.cluster.local/ && echo '--' && wget -qO- http://site.apps.svc.cluster.local/ | grep -o '<title>[^<]*</title>'"] }] } };
+        const ask = { apiVersion: "v1", kind: "Pod", metadata: { name: "ask-apps", namespace: "default" }, spec: { nodeSelector: { "kubernetes.io/hostname": cp.name }, tolerations: [{ operator: "Exists" }], restartPolicy: "Never", containers: [{ name: "ask", image: TINY, command: ["/bin/busybox", "sh", "-c", `${retried("wget -qO- http://api.apps.svc.cluster.local/")} && echo '--' && ${retried("wget -qO- http://site.apps.svc.cluster.local/")} | grep -o '<title>[^<]*</title>'`] }] } };
         await kubectl(["apply", "-f", "-"], JSON.stringify(ask));
         await waitFor("the ask-apps pod finished", async () => ["Succeeded", "Failed"].includes(JSON.parse(await kubectl(["get", "pod", "ask-apps", "-o", "json"])).status.phase), 900);
         const answers = (await kubectl(["logs", "ask-apps"])).split("--").map((x) => x.trim());
@@ -561,6 +566,8 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
                 return r.stdout;
             };
             const outputs: Record<string, string> = {};
+            // What the rollout did to running pods: asserted at the end, after every figure is taken.
+            const problems: string[] = [];
             try {
                 // The registry's wave: its bootstrap does not name the Kubernetes version.
                 const regChanged = fs.readFileSync(path.join(upOut, reg.name, "bootstrap.sh"), "utf8") !== fs.readFileSync(path.join(day2, reg.name, "bootstrap.sh"), "utf8");
@@ -586,8 +593,9 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
                         const during = await podsOn(worker.name);
                         for (const p of apps) {
                             const now = during.find((q) => q.uid === p.uid);
-                            assert.ok(now && now.restarts === p.restarts, `${p.name} on ${worker.name} did not run on through ${cp.name}'s upgrade: ${JSON.stringify(now)}`);
+                            if (!(now && now.restarts === p.restarts)) problems.push(`${p.name} on ${worker.name} did not run on through ${cp.name}'s upgrade: before ${JSON.stringify(p)}, after ${JSON.stringify(now)}`);
                         }
+                        timings.upgradeWorkerPodsThroughControlPlane = `${apps.length - problems.length} of ${apps.length}`;
                     }
                 }
             } finally {
@@ -617,13 +625,13 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
             // The worker's flannel pod: the same pod, its containers never restarted, through drain, packages, kubelet restart.
             const after = await podsOn(worker.name);
             const flannel = after.find((p) => p.uid === kept!.uid);
-            assert.ok(flannel && flannel.restarts === kept!.restarts, `${kept!.name} on ${worker.name} was replaced or restarted: before ${JSON.stringify(kept)}, after ${JSON.stringify(flannel)}`);
+            if (!(flannel && flannel.restarts === kept!.restarts)) problems.push(`${kept!.name} on ${worker.name} was replaced or restarted: before ${JSON.stringify(kept)}, after ${JSON.stringify(flannel)}`);
             // The drained apps back on the uncordoned worker.
             timings.upgradeAppsBackSec = await waitFor("every workload ready again after the upgrade", async () => {
                 const states = await Promise.all(roles.map(async ([name, w]) => JSON.parse(await kubectl(["-n", "apps", "get", kindOf(w.role), name, "-o", "json"])).status as { readyReplicas?: number; replicas?: number }));
                 return states.every((st) => (st.readyReplicas ?? 0) >= 1 && st.readyReplicas === st.replicas);
             }, 1800);
-            note(`upgrade: ${kept!.name} kept running on ${worker.name} (restarts ${kept!.restarts}); the apps ready again ${timings.upgradeAppsBackSec}s after the rollout`);
+            note(`upgrade: ${kept!.name} on ${worker.name}: ${flannel && flannel.restarts === kept!.restarts ? `kept running (the same pod, restarts ${kept!.restarts})` : "replaced or restarted"}; the apps ready again ${timings.upgradeAppsBackSec}s after the rollout`);
             // A second run of each upgraded node's bootstrap changes nothing.
             for (const [g, m] of [[cpGuest, cp], [workerGuest, worker]] as const) {
                 const rerun = await sshOk(g, `sudo ${BOOTSTRAP_PATH}`, { timeoutSec: 3600, withStderr: true });
@@ -631,6 +639,7 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
                 timings[`upgrade-rerun-${m.role}`] = n ? Number(n[1]) : "?";
                 assert.ok(n && n[1] === "0", `${m.name}: a second run after the upgrade changed something:\n${rerun.slice(-1500)}`);
             }
+            assert.deepStrictEqual(problems, []);
         }
 
         // 15. The worker leaves the platform, as `pulumi up` without it runs it: first its leave from the
