@@ -63,13 +63,23 @@ ExecStart=
 ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS
 `;
 
+/**
+ * The dependencies pkgs.k8s.io's packages declare (kubernetes/release, cmd/krel/templates/latest/
+ * metadata.yaml): kubeadm 1.32 and later declares none, 1.30–1.31 only cri-tools (>= 1.30.0);
+ * kubelet 1.28 and later kubernetes-cni (>= 1.2.0). Floors, never the minor's own versions: a
+ * node upgrades the kubeadm way, kubeadm first with kubelet, kubectl and the CNI plugins still at
+ * the old minor (held), which a kubeadm requiring the new kubelet would make impossible.
+ */
+function kubeadmDepends(kubernetes: string): string[] {
+    const [major, minor] = kubernetes.split(".").map(Number);
+    return major === 1 && minor < 32 ? ["cri-tools (>= 1.30.0)"] : [];
+}
+
 export function debSpecs(v: KubernetesDebVersions, b: KubernetesBinaries): DebSpec[] {
-    const upstream = (x: string) => x.replace(/-[^-]+$/, "");
-    const minor = (x: string) => upstream(x).split(".").slice(0, 2).join(".");
     const cni = Object.fromEntries(Object.entries(b.cniPlugins).map(([n, src]) => [`/opt/cni/bin/${n}`, { src, mode: 0o755 }]));
     return [
-        { name: "kubeadm", version: v.kubernetes, depends: [`cri-tools (>= ${upstream(v.criTools)})`, `kubelet (>= ${minor(v.kubernetes)}.0)`, `kubectl (>= ${minor(v.kubernetes)}.0)`, `kubernetes-cni (>= ${upstream(v.kubernetesCni)})`], description: "Kubernetes Cluster Bootstrapping Tool", files: { "/usr/bin/kubeadm": { src: b.kubeadm, mode: 0o755 }, "/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf": { content: KUBEADM_DROPIN, mode: 0o644 } } },
-        { name: "kubelet", version: v.kubernetes, depends: ["iptables (>= 1.4.21)", "iproute2", "mount", `kubernetes-cni (>= ${upstream(v.kubernetesCni)})`], description: "Kubernetes Node Agent", files: { "/usr/bin/kubelet": { src: b.kubelet, mode: 0o755 }, "/usr/lib/systemd/system/kubelet.service": { content: KUBELET_SERVICE, mode: 0o644 } } },
+        { name: "kubeadm", version: v.kubernetes, depends: kubeadmDepends(v.kubernetes), description: "Kubernetes Cluster Bootstrapping Tool", files: { "/usr/bin/kubeadm": { src: b.kubeadm, mode: 0o755 }, "/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf": { content: KUBEADM_DROPIN, mode: 0o644 } } },
+        { name: "kubelet", version: v.kubernetes, depends: ["iptables (>= 1.4.21)", "iproute2", "mount", "kubernetes-cni (>= 1.2.0)"], description: "Kubernetes Node Agent", files: { "/usr/bin/kubelet": { src: b.kubelet, mode: 0o755 }, "/usr/lib/systemd/system/kubelet.service": { content: KUBELET_SERVICE, mode: 0o644 } } },
         { name: "kubectl", version: v.kubernetes, depends: [], description: "Kubernetes Command Line Tool", files: { "/usr/bin/kubectl": { src: b.kubectl, mode: 0o755 } } },
         { name: "cri-tools", version: v.criTools, depends: [], description: "Command-line utility for interacting with a container runtime", files: { "/usr/bin/crictl": { src: b.crictl, mode: 0o755 } } },
         { name: "kubernetes-cni", version: v.kubernetesCni, depends: [], description: "Binaries required to provision kubernetes container networking", files: cni },
