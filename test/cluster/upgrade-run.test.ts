@@ -24,7 +24,7 @@ const STANDINS: Record<string, string> = {
     "apt-get": 'echo "apt-get ${*: -$(( $# ))}" | sed -E "s/ -o [^ ]+//g; s/ -q -y//" >> "$GW_LOG"\nfor a in "$@"; do if [[ $a == *=* && $a != *::* && $a != -* ]]; then p=${a%%=*}; v=${a#*=}; sed -i "/^$p /d" "$GW_PKGS"; echo "$p $v" >> "$GW_PKGS"; fi; done',
     "apt-mark": 'if [[ $1 == showhold ]]; then sort -u "$GW_DIR/holds" 2>/dev/null; exit 0; fi; echo "apt-mark $*" >> "$GW_LOG"; if [[ $1 == hold ]]; then echo "$2" >> "$GW_DIR/holds"; fi',
     // GW_APPLY_FAILS: how many `kubeadm upgrade apply` calls fail (as its CreateJob preflight does when the Job is late).
-    kubeadm: 'echo "kubeadm $*" >> "$GW_LOG"\nif [[ $* == "upgrade apply"* ]]; then n=$(cat "$GW_DIR/applies" 2>/dev/null || echo 0); echo $((n + 1)) > "$GW_DIR/applies"; if (( n < ${GW_APPLY_FAILS:-0} )); then echo "[ERROR CreateJob]: Job upgrade-health-check did not complete in 15s" >&2; exit 1; fi; fi',
+    kubeadm: 'echo "kubeadm $*" >> "$GW_LOG"\nif [[ $* == "upgrade apply"* ]]; then n=$(cat "$GW_DIR/applies" 2>/dev/null || echo 0); echo $((n + 1)) > "$GW_DIR/applies"; if (( n < ${GW_APPLY_FAILS:-0} )); then if [[ ${GW_APPLY_ERROR:-CreateJob} == CreateJob && $* == *ignore-preflight-errors=CreateJob* ]]; then exit 0; fi; echo "\t[ERROR ${GW_APPLY_ERROR:-CreateJob}]: it failed" >&2; exit 1; fi; fi',
     kubectl: 'echo "kubectl $*" >> "$GW_LOG"; if [[ $* == *create* ]]; then echo "kind: ConfigMap"; else cat > "$GW_DIR/replaced"; fi',
     systemctl: 'echo "systemctl $*" >> "$GW_LOG"',
     curl: "exit 0",
@@ -40,7 +40,7 @@ interface Run {
 }
 
 /** Runs `script` on a node whose packages are `installed` ("name version" lines); joined when `joined`. */
-function run(script: string, installed: string[], joined: boolean, applyFails = 0): Run {
+function run(script: string, installed: string[], joined: boolean, applyFails = 0, applyError = "CreateJob"): Run {
     const dir = mkdtempSync(join(tmpdir(), "gw-upgrade-run-"));
     made.push(dir);
     execFileSync("mkdir", ["-p", join(dir, "bin")]);
@@ -59,7 +59,7 @@ function run(script: string, installed: string[], joined: boolean, applyFails = 
     ].join("\n");
     const r = spawnSync("unshare", ["-m", "bash", "-c", driver], {
         encoding: "utf8",
-        env: { PATH: `${dir}/bin:/usr/sbin:/usr/bin:/sbin:/bin`, GW_LOG: join(dir, "log"), GW_PKGS: join(dir, "pkgs"), GW_DIR: dir, GW_APPLY_FAILS: String(applyFails) },
+        env: { PATH: `${dir}/bin:/usr/sbin:/usr/bin:/sbin:/bin`, GW_LOG: join(dir, "log"), GW_PKGS: join(dir, "pkgs"), GW_DIR: dir, GW_APPLY_FAILS: String(applyFails), GW_APPLY_ERROR: applyError },
         timeout: 60_000,
     });
     const log = (() => {
@@ -124,17 +124,25 @@ describe("a Kubernetes upgrade on a node, run by its converge (bash, for real)",
         assert.deepStrictEqual(other.calls.filter((c) => c.startsWith("kubeadm") || c.startsWith("kubectl")), ["kubeadm config images pull --config /etc/groundwork/kubeadm/cluster.yaml", "kubeadm upgrade node"]);
     });
 
-    it("a failed `kubeadm upgrade apply` is tried again, at most 3 times; the third failure stops the node before its kubelet moves", () => {
-        const once = run(script(first), [...at("1.33.13"), ...TOOLS_133], true, 1);
+    it("`kubeadm upgrade apply` failed by its CreateJob check (kubeadm's 15 s test Job) is tried again without that check alone; the kubelet then moves", () => {
+        const r = run(script(first), [...at("1.33.13"), ...TOOLS_133], true, 3);
+        assert.strictEqual(r.status, 0, r.output);
+        assert.deepStrictEqual(r.calls.filter((c) => c.startsWith("kubeadm upgrade apply")), ["kubeadm upgrade apply --yes v1.34.2", "kubeadm upgrade apply --yes --ignore-preflight-errors=CreateJob v1.34.2"]);
+        assert.match(r.output, /kubeadm: its test Job did not finish within 15s; the next attempt skips that check \(CreateJob\)/);
+        assert.match(r.packages, /^kubelet 1\.34\.2-1\.1$/m);
+    });
+
+    it("any other failure of `kubeadm upgrade apply` is tried again as it was, at most 3 times; the third stops the node before its kubelet moves", () => {
+        const once = run(script(first), [...at("1.33.13"), ...TOOLS_133], true, 1, "ControlPlaneNodesReady");
         assert.strictEqual(once.status, 0, once.output);
         assert.strictEqual(once.calls.filter((c) => c === "kubeadm upgrade apply --yes v1.34.2").length, 2, once.calls.join("\n"));
         assert.match(once.output, /kubeadm: upgrade apply failed \(attempt 1 of 3\); trying again in 20s/);
         assert.match(once.packages, /^kubelet 1\.34\.2-1\.1$/m);
-        const always = run(script(first), [...at("1.33.13"), ...TOOLS_133], true, 3);
+        const always = run(script(first), [...at("1.33.13"), ...TOOLS_133], true, 3, "ControlPlaneNodesReady");
         assert.strictEqual(always.status, 1, always.output);
-        assert.strictEqual(always.calls.filter((c) => c.startsWith("kubeadm upgrade apply")).length, 3, always.calls.join("\n"));
+        assert.deepStrictEqual(always.calls.filter((c) => c.startsWith("kubeadm upgrade apply")), Array(3).fill("kubeadm upgrade apply --yes v1.34.2"));
         assert.match(always.output, /kubeadm: upgrade apply v1\.34\.2 failed 3 times; kubelet stays at 1\.33\.13; fix what kubeadm said above, then run pulumi up again/);
-        assert.match(always.output, /\[ERROR CreateJob\]/);
+        assert.match(always.output, /\[ERROR ControlPlaneNodesReady\]/);
         assert.ok(!always.calls.includes("systemctl restart kubelet"), always.calls.join("\n"));
         assert.match(always.packages, /^kubelet 1\.33\.13-1\.1$/m);
     });
