@@ -21,19 +21,15 @@ describe("local stack: real Pulumi engine against the real OpenStack API", funct
     let api: OpenStackApi;
     const timings: Record<string, number> = {};
 
+    /** `pulumi <args>` on the test's stack with the built toolchain and the local OpenStack's credentials. */
+    const pulumiLine = (args: string) => `source tools/toolchain/env.sh && eval "$(tools/openstack/local.sh env)" && pulumi ${args} --stack ${STACK} --cwd '${workDir}' --non-interactive`;
+    const pulumiEnv = () => ({ PULUMI_BACKEND_URL: `file://${workDir}/backend`, PULUMI_CONFIG_PASSPHRASE: "groundwork-local" });
     const pulumi = (args: string, echo = false): Run => {
-        const r = sh(`source tools/toolchain/env.sh && eval "$(tools/openstack/local.sh env)" && pulumi ${args} --stack ${STACK} --cwd '${workDir}' --non-interactive`, {
-            PULUMI_BACKEND_URL: `file://${workDir}/backend`,
-            PULUMI_CONFIG_PASSPHRASE: "groundwork-local",
-        }, { echo: echo ? "stdout" : undefined });
+        const r = sh(pulumiLine(args), pulumiEnv(), { echo: echo ? "stdout" : undefined });
         if (r.code !== 0 && !args.includes("--expect-no-changes")) throw new Error(`pulumi ${args} failed (${r.code}):\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
         return r;
     };
-    const pulumiInBackground = (args: string): Promise<Run> =>
-        shAsync(`source tools/toolchain/env.sh && eval "$(tools/openstack/local.sh env)" && pulumi ${args} --stack ${STACK} --cwd '${workDir}' --non-interactive`, {
-            PULUMI_BACKEND_URL: `file://${workDir}/backend`,
-            PULUMI_CONFIG_PASSPHRASE: "groundwork-local",
-        });
+    const pulumiInBackground = (args: string): Promise<Run> => shAsync(pulumiLine(args), pulumiEnv());
     /** Waits (up to 10 minutes) until `check` holds, polling every 100 ms (a fault lands right after what it waits for). */
     const until = async (what: string, check: () => Promise<boolean>) => {
         const t0 = Date.now();

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { kubernetesMinor, PACKAGE_REVISION } from "../../components/cluster/versions";
-import { buildKubernetesRepository, KubernetesBinaries, KubernetesDebVersions } from "../../tools/packages/kubernetes-debs";
+import { buildKubernetesRepository, indexFlatRepository, KubernetesBinaries, KubernetesDebVersions } from "../../tools/packages/kubernetes-debs";
 
 const REPO = path.resolve(__dirname, "../..");
 const CACHE = process.env.GROUNDWORK_CACHE ?? path.join(os.homedir(), ".cache", "groundwork");
@@ -18,10 +18,14 @@ const CACHE = process.env.GROUNDWORK_CACHE ?? path.join(os.homedir(), ".cache", 
 /** The CNI plugins kubernetes-cni ships (the flannel plugin comes with flannel's own image). */
 export const CNI_PLUGINS = ["bridge", "host-local", "loopback", "portmap"];
 
-/** Builds every row of tools/kubernetes/build.sh (a cache hit after the first run); returns the bin folder. */
-export function ensureKubernetesBinaries(): string {
-    execFileSync("bash", [path.join(REPO, "tools/kubernetes/build.sh")], { stdio: ["ignore", "ignore", "inherit"], timeout: 3 * 3600_000 });
-    return path.join(CACHE, "kubernetes", "bin");
+/**
+ * Builds every row of tools/kubernetes/build.sh (a cache hit after the first run); returns the bin
+ * folder. With `next`, the upgrade target's rows too (build.sh --next: Kubernetes 1.34 with its
+ * etcd, CNI plugins and pause over the same tools), and returns their folder, bin-next.
+ */
+export function ensureKubernetesBinaries(opts: { next?: boolean } = {}): string {
+    execFileSync("bash", [path.join(REPO, "tools/kubernetes/build.sh"), ...(opts.next ? ["--next"] : [])], { stdio: ["ignore", "ignore", "inherit"], timeout: 3 * 3600_000 });
+    return path.join(CACHE, "kubernetes", opts.next ? "bin-next" : "bin");
 }
 
 /** The flat repository (kubeadm, kubelet, kubectl, cri-tools, kubernetes-cni) for `version`, built once per key. */
@@ -58,15 +62,6 @@ export function ensureKubernetesRepository(version: string, binDir: string): { d
 }
 
 /**
- * The upgrade target's binaries (tools/kubernetes/build.sh --next: Kubernetes 1.34 with its etcd,
- * CNI plugins and pause over the same tools), built once; returns their folder, bin-next.
- */
-export function ensureNextKubernetesBinaries(): string {
-    execFileSync("bash", [path.join(REPO, "tools/kubernetes/build.sh"), "--next"], { stdio: ["ignore", "ignore", "inherit"], timeout: 3 * 3600_000 });
-    return path.join(CACHE, "kubernetes", "bin-next");
-}
-
-/**
  * One flat apt repository holding the packages of several (each folder's *.deb), indexed anew:
  * nodes installed at one version find the next one beside it. A package file in two folders must
  * be the same bytes (cri-tools is in both versions' sets).
@@ -84,7 +79,6 @@ export function mergeRepositories(dirs: string[], out: string): string[] {
             from.set(f, file);
         }
     }
-    fs.writeFileSync(path.join(out, "Packages"), execFileSync("apt-ftparchive", ["packages", "."], { cwd: out }));
-    fs.writeFileSync(path.join(out, "Release"), execFileSync("apt-ftparchive", ["release", "."], { cwd: out }));
+    indexFlatRepository(out);
     return [...from.keys()].sort();
 }

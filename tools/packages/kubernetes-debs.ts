@@ -128,8 +128,12 @@ export function buildDeb(spec: DebSpec, outDir: string): string {
 /** Every package, plus a flat apt repository index (`deb URL/ /`, as pkgs.k8s.io serves) in `outDir`. */
 export function buildKubernetesRepository(v: KubernetesDebVersions, b: KubernetesBinaries, outDir: string): string[] {
     const debs = debSpecs(v, b).map((s) => buildDeb(s, outDir));
-    const packages = execFileSync("apt-ftparchive", ["packages", "."], { cwd: outDir });
-    fs.writeFileSync(path.join(outDir, "Packages"), packages);
-    fs.writeFileSync(path.join(outDir, "Release"), execFileSync("apt-ftparchive", ["release", "."], { cwd: outDir }));
+    indexFlatRepository(outDir);
     return debs;
+}
+
+/** Writes the flat repository index (Packages, Release) of the .deb files in `dir`. */
+export function indexFlatRepository(dir: string): void {
+    fs.writeFileSync(path.join(dir, "Packages"), execFileSync("apt-ftparchive", ["packages", "."], { cwd: dir }));
+    fs.writeFileSync(path.join(dir, "Release"), execFileSync("apt-ftparchive", ["release", "."], { cwd: dir }));
 }

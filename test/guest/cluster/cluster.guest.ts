@@ -32,7 +32,7 @@ import { asRoot } from "../../../components/kit/shell";
 import { registryConfig } from "../../../components/registry/config";
 import { imageThroughRegistry, registryEndpoint } from "../../../components/registry/endpoint";
 import { DEFAULT_REGISTRY_USER, STANDALONE_REGISTRY_PACKAGES } from "../../../components/registry/render-standalone";
-import { ensureKubernetesBinaries, ensureKubernetesRepository, ensureNextKubernetesBinaries, mergeRepositories } from "../../support/cluster-artifacts";
+import { ensureKubernetesBinaries, ensureKubernetesRepository, mergeRepositories } from "../../support/cluster-artifacts";
 import { NODE_DRAIN_SCRIPT, NODE_UNCORDON_SCRIPT } from "../../../components/cluster/rollout";
 import { bootGuest, ensureBaseImage, Guest, l2Segment, L2Segment, Mirror, sshOk, startMirror } from "../../support/guest";
 import { bcrypt, makeCa, openssl, serverCert } from "../../support/pki";
@@ -50,6 +50,8 @@ const TINY = "docker.io/groundwork/tiny:1.0";
  * version (the next minor: tools/kubernetes/build.sh --next builds it), as `pulumi up` runs it.
  */
 const UPGRADE_TO = process.env.GROUNDWORK_UPGRADE_TO;
+/** `s` matched literally inside a RegExp (addresses and versions: their dots). */
+const literal = (s: string) => s.replace(/\./g, "\\.");
 const t0 = Date.now();
 const since = () => (Date.now() - t0) / 1000;
 const note = (msg: string) => process.stderr.write(`[cluster.guest +${since().toFixed(1)}s] ${msg}\n`);
@@ -145,7 +147,7 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
         let kubernetesRepo = repo.dir;
         let nextImages: Awaited<ReturnType<typeof ensureClusterImages>> | undefined;
         if (UPGRADE_TO) {
-            const binNext = ensureNextKubernetesBinaries();
+            const binNext = ensureKubernetesBinaries({ next: true });
             const nextRepo = ensureKubernetesRepository(UPGRADE_TO, binNext);
             nextImages = await ensureClusterImages({ kubernetesVersion: UPGRADE_TO, binDir: binNext, cacheDir: path.join(path.dirname(bin), "images-next") });
             kubernetesRepo = path.join(work, "kubernetes-repo");
@@ -289,6 +291,12 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
             diagnoses.push(d);
             return d;
         };
+        // A rollout script (drain, uncordon, leave) run from the Pulumi host as the program runs it: `node -e`,
+        // the API through the VIP as the admin, the step's own variables in `extra`.
+        const fromHost = (step: string, m: PlanMachine, program: string, extra: Record<string, string>, timeoutSec: number) => {
+            const env = { GROUNDWORK_STEP: step, GROUNDWORK_SERVER: `https://${stack.network.vip}:6443`, GROUNDWORK_CA: secrets.caCertPem, GROUNDWORK_CERT: secrets.adminCertPem, GROUNDWORK_KEY: secrets.adminKeyPem, GROUNDWORK_NODE: m.name, ...extra };
+            return segment!.exec("env", [...Object.entries(env).map(([k, v]) => `${k}=${v}`), "node", "-e", program], { timeoutSec });
+        };
         const kubectl = async (args: string[], input?: string) => {
             const start = Date.now();
             for (let attempt = 1; ; attempt++) {
@@ -351,8 +359,8 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
         note(`nodes Ready at +${timings.nodesReadySec}s, CoreDNS at +${timings.corednsReadySec}s`);
         const nodeList = await kubectl(["get", "nodes", "-o", "wide"]);
         note(nodeList);
-        assert.match(nodeList, new RegExp(`${cp.name}\\s+Ready\\s+control-plane.*${cp.address.replace(/\./g, "\\.")}`));
-        assert.match(nodeList, new RegExp(`${worker.name}\\s+Ready.*${worker.address.replace(/\./g, "\\.")}`));
+        assert.match(nodeList, new RegExp(`${cp.name}\\s+Ready\\s+control-plane.*${literal(cp.address)}`));
+        assert.match(nodeList, new RegExp(`${worker.name}\\s+Ready.*${literal(worker.address)}`));
 
         // 10. The application matrix, applied now so that its pulls and starts overlap step 11: the
         // objects render wrote for the stack's apps, their images only in the registry (seeded above),
@@ -523,12 +531,11 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
             timings.upgradeSeedSec = (Date.now() - at) / 1000;
             note(`upgrade: seed of ${want}'s images (${timings.upgradeSeedSec}s): ${seeded.trim().split("\n").pop()}`);
 
-            type PodState = { uid: string; name: string; owner: string; restarts: number };
+            type PodState = { uid: string; name: string; restarts: number };
             const podsOn = async (node: string): Promise<PodState[]> =>
                 (JSON.parse(await kubectl(["get", "pods", "-A", "--field-selector", `spec.nodeName=${node},status.phase=Running`, "-o", "json"])).items as any[]).map((p) => ({
                     uid: p.metadata.uid,
                     name: `${p.metadata.namespace}/${p.metadata.name}`,
-                    owner: p.metadata.ownerReferences?.[0]?.kind ?? "",
                     restarts: (p.status.containerStatuses ?? []).reduce((n: number, c: { restartCount: number }) => n + c.restartCount, 0),
                 }));
             const before = await podsOn(worker.name);
@@ -560,15 +567,12 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
             })();
 
             const rollout = Date.now();
-            const adminEnv = (step: string, m: PlanMachine) =>
-                Object.entries({ GROUNDWORK_STEP: step, GROUNDWORK_SERVER: `https://${stack.network.vip}:6443`, GROUNDWORK_CA: secrets.caCertPem, GROUNDWORK_CERT: secrets.adminCertPem, GROUNDWORK_KEY: secrets.adminKeyPem, GROUNDWORK_NODE: m.name, GROUNDWORK_TIMEOUT: "1800", GROUNDWORK_KUBELET_VERSION: `v${want}` }).map(([k, v]) => `${k}=${v}`);
-            const fromHost = async (step: string, m: PlanMachine, program: string) => {
-                const r = await segment!.exec("env", [...adminEnv(step, m), "node", "-e", program], { timeoutSec: 2400 });
+            const rolloutStep = async (step: string, m: PlanMachine, program: string) => {
+                const r = await fromHost(step, m, program, { GROUNDWORK_TIMEOUT: "1800", GROUNDWORK_KUBELET_VERSION: `v${want}` }, 2400);
                 note(`upgrade: ${step} ${m.name}:\n${(r.stdout + r.stderr).trim()}`);
                 assert.strictEqual(r.code, 0, `${step} of ${m.name}: ${r.stdout}${r.stderr}`);
                 return r.stdout;
             };
-            const outputs: Record<string, string> = {};
             // What the rollout did to running pods: asserted at the end, after every figure is taken.
             const problems: string[] = [];
             try {
@@ -581,15 +585,14 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
                 timings.upgradeRegistryChanged = String(regChanged);
                 for (const [g, m] of [[cpGuest, cp], [workerGuest, worker]] as const) {
                     at = Date.now();
-                    const drained = await fromHost("drain", m, NODE_DRAIN_SCRIPT);
-                    assert.match(drained, new RegExp(`drain ${m.name}: cordoned \\(kubelet v${version.replace(/\./g, "\\.")} → v${want.replace(/\./g, "\\.")}\\)`));
+                    const drained = await rolloutStep("drain", m, NODE_DRAIN_SCRIPT);
+                    assert.match(drained, new RegExp(`drain ${m.name}: cordoned \\(kubelet v${literal(version)} → v${literal(want)}\\)`));
                     const converge = await runBootstrap(g, script(m, upOut));
-                    outputs[m.name] = converge.output;
                     note(`upgrade: ${m.name} converged in ${converge.seconds}s:\n${converge.output.split("\n").filter((l) => /kubeadm|kubernetes:|kube-vip|done:/.test(l)).join("\n")}`);
-                    assert.match(converge.output, new RegExp(`kubeadm: ${m.name} upgraded to ${want.replace(/\./g, "\\.")} in \\d+s`), converge.output.slice(-3000));
-                    assert.match(converge.output, m === cp ? new RegExp(`kubeadm: upgrade apply v${want.replace(/\./g, "\\.")}`) : /kubeadm: upgrade node/);
-                    const uncordoned = await fromHost("uncordon", m, NODE_UNCORDON_SCRIPT);
-                    assert.match(uncordoned, new RegExp(`uncordon ${m.name}: Ready at v${want.replace(/\./g, "\\.")}; uncordoned`));
+                    assert.match(converge.output, new RegExp(`kubeadm: ${m.name} upgraded to ${literal(want)} in \\d+s`), converge.output.slice(-3000));
+                    assert.match(converge.output, m === cp ? new RegExp(`kubeadm: upgrade apply v${literal(want)}`) : /kubeadm: upgrade node/);
+                    const uncordoned = await rolloutStep("uncordon", m, NODE_UNCORDON_SCRIPT);
+                    assert.match(uncordoned, new RegExp(`uncordon ${m.name}: Ready at v${literal(want)}; uncordoned`));
                     timings[`upgrade-${m.role}Sec`] = (Date.now() - at) / 1000;
                     if (m === cp) {
                         // The worker's pods ran on through the control plane's upgrade: the same pods, no restart.
@@ -624,7 +627,7 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
             const proxyImage = JSON.parse(await kubectl(["-n", "kube-system", "get", "daemonset", "kube-proxy", "-o", "json"])).spec.template.spec.containers[0].image as string;
             note(`upgrade: API server ${server}, etcd ${etcdImage}, kube-proxy ${proxyImage}`);
             assert.match(etcdImage, /etcd:3\.6\.4-0$/);
-            assert.match(proxyImage, new RegExp(`kube-proxy:v${want.replace(/\./g, "\\.")}$`));
+            assert.match(proxyImage, new RegExp(`kube-proxy:v${literal(want)}$`));
             // The worker's flannel pod: the same pod, its containers never restarted, through drain, packages, kubelet restart.
             const after = await podsOn(worker.name);
             const flannel = after.find((p) => p.uid === kept!.uid);
@@ -651,9 +654,8 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
         // runs it on a bare-metal host (asRoot: bash -c as root over SSH); then what is left on it; a
         // second run changes nothing. kubeadm keeps its (emptied) folders and containerd makes
         // /etc/cni/net.d again when it starts: no file may be left in them.
-        const leaveEnv = { GROUNDWORK_STEP: "leave", GROUNDWORK_SERVER: `https://${stack.network.vip}:6443`, GROUNDWORK_CA: secrets.caCertPem, GROUNDWORK_CERT: secrets.adminCertPem, GROUNDWORK_KEY: secrets.adminKeyPem, GROUNDWORK_NODE: worker.name, GROUNDWORK_ROLE: "worker", GROUNDWORK_TIMEOUT: "900" };
         t = Date.now();
-        const left0 = await segment.exec("env", [...Object.entries(leaveEnv).map(([k, v]) => `${k}=${v}`), "node", "-e", NODE_LEAVE_SCRIPT], { timeoutSec: 1200 });
+        const left0 = await fromHost("leave", worker, NODE_LEAVE_SCRIPT, { GROUNDWORK_ROLE: "worker", GROUNDWORK_TIMEOUT: "900" }, 1200);
         timings.leaveSec = (Date.now() - t) / 1000;
         note(`the worker's leave (${timings.leaveSec}s):\n${left0.stdout.trim()}${left0.stderr.trim()}`);
         assert.strictEqual(left0.code, 0, left0.stdout + left0.stderr);
