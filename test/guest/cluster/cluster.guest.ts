@@ -269,7 +269,8 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
         // call that meets that is retried for up to 10 minutes,
         // and every such blip is counted in the timings (apiBlips), never hidden. Any other error fails.
         // "no route to host": the VIP itself is away while kube-vip, which lost its lease to the slow API, takes it back.
-        const TRANSIENT = /connection refused|client connection lost|connection reset|no route to host|i\/o timeout|TLS handshake timeout|unexpected EOF|context deadline exceeded|the server is currently unable to handle the request|ServiceUnavailable/;
+        // kubectl says "The connection to the server …:6443 was refused" when its very first request finds no listener.
+        const TRANSIENT = /connection refused|connection to the server [^ ]+ was refused|client connection lost|connection reset|no route to host|i\/o timeout|TLS handshake timeout|unexpected EOF|context deadline exceeded|the server is currently unable to handle the request|ServiceUnavailable/;
         timings.apiBlips = 0;
         // How long one call may keep meeting a missing API: an emulated API server restarted by its
         // liveness probe under a saturated guest takes minutes to answer again.
