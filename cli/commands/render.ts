@@ -7,7 +7,7 @@ import { prepareOut, RENDER_MARKER, renderMarker } from "../render-out";
 import { EXIT, reportProblems, specOrExit, STACK_FLAGS } from "../common";
 import { userDataProblems } from "../userdata-size";
 import { resetModeOf } from "../../components/machines/config";
-import { BootstrapIdentity, BootstrapPart, placeholder, placeholdersIn, renderBootstrapScript, renderResetScript, renderUserData } from "../../components/engine/bootstrap";
+import { BootstrapIdentity, BootstrapPart, partDigests, placeholder, placeholdersIn, renderBootstrapScript, renderResetScript, renderUserData } from "../../components/engine/bootstrap";
 import { EngineConfig } from "../../components/engine/config";
 import { EngineOptions, engineModule, engineParts, enginePackages } from "../../components/engine/engines";
 import { sandboxImage } from "../../components/engine/render-containerd";
@@ -164,6 +164,9 @@ export function renderStack(spec: PlatformSpec, providers: PartsProvider[] = par
             address: machine.address,
             delivery: machine.backend === "baremetal" ? "ssh" : "cloud-init",
             parts: ["identity", ...parts.map((p) => p.name)],
+            // Each part's short digest, as a converge's environment shows it in `pulumi preview`
+            // (GROUNDWORK_PART_<NAME>): two renders' digests say which parts of a machine changed.
+            digests: partDigests(identity, parts),
             files: Object.fromEntries(Object.entries(out).map(([name, content]) => [`${machine.name}/${name}`, `sha256:${sha256(content)}`])),
             placeholders: names,
             joinMaterial: joinMaterialOf(spec, machine),

@@ -140,6 +140,29 @@ describe("cli: groundwork render", () => {
         }
     });
 
+    it("plan.json's part digests name what a change touches: a label on the workers changes their kubeadm part alone", () => {
+        const guestStack = path.join(__dirname, "../guest/stacks/Pulumi.guest-cluster.yaml");
+        const raw = parse(fs.readFileSync(guestStack, "utf8")).config;
+        const digestsOf = (config: Record<string, unknown>) => {
+            const loaded = loadStackFile(writeStackFile(config));
+            assert.deepStrictEqual(loaded.problems, []);
+            const plan = renderStack(loaded.spec!).plan as { machines: { name: string; parts: string[]; digests: Record<string, string> }[] };
+            return Object.fromEntries(plan.machines.map((m) => [m.name, m]));
+        };
+        const before = digestsOf(raw);
+        const labelled = structuredClone(raw);
+        labelled["groundwork:platform"].machines.workers.general.labels = { "node.groundwork.io/rack": "r7" };
+        const after = digestsOf(labelled);
+        // One digest per part, under the part's name, 12 hex digits.
+        for (const m of Object.values(before)) {
+            assert.deepStrictEqual(Object.keys(m.digests), m.parts, m.name);
+            for (const d of Object.values(m.digests)) assert.match(d, /^[0-9a-f]{12}$/);
+        }
+        const changed = Object.keys(before).flatMap((name) => Object.keys(before[name].digests).filter((part) => before[name].digests[part] !== after[name].digests[part]).map((part) => `${name} ${part}`));
+        // The cluster test's day 2 saw it on the real worker: only its join template was written (1 change).
+        assert.deepStrictEqual(changed, ["gwk-worker-1 kubeadm"]);
+    });
+
     it("an extra layer's provider plugs in after the others, its placeholders described", () => {
         const fake: PartsProvider = {
             layer: "workloads",
