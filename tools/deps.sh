@@ -2,13 +2,14 @@
 # Installs the Debian packages a stage needs, only when missing:
 #   deps.sh validators   shellcheck, cloud-init (its `schema` command only; it never runs here), openssl,
 #                        docker-registry (started on loopback by the seed tests only), skopeo (reads built images),
-#                        postgresql-client and curl (ask the workload images' servers, test/images/)
+#                        postgresql-client and curl (ask the workload images' servers, test/images/),
+#                        apt-utils (apt-ftparchive indexes the Kubernetes packages' flat repository, tools/packages/)
 #   deps.sh sshd         openssh-server (tests start their own loopback sshd; the service never starts)
 #   deps.sh build        gcc, libc6-dev (tools/kubernetes/build.sh compiles pause statically, as upstream does)
 set -euo pipefail
 want=()
 case "${1:-}" in
-  validators) want=(shellcheck cloud-init openssl docker-registry skopeo postgresql-client curl) ;;
+  validators) want=(shellcheck cloud-init openssl docker-registry skopeo postgresql-client curl apt-utils) ;;
   sshd) want=(openssh-server) ;;
   build) want=(gcc libc6-dev) ;;
   *) echo "deps.sh: unknown set '${1:-}'; sets: validators sshd build" >&2; exit 2 ;;
