@@ -80,6 +80,8 @@ export interface Guest {
   readonly accel: string;
   readonly sshPort: number;
   readonly sshUser: string;
+  /** The harness's private key for sshUser (the guest's sshd answers it on every address). */
+  readonly sshKey: string;
   readonly serialLog: string;
   readonly timings: GuestTimings;
   /** Runs a shell command line as the default user (use sudo for root). Never rejects on a non-zero exit. */
@@ -253,6 +255,7 @@ class QemuGuest implements Guest {
   readonly accel: string;
   readonly sshPort: number;
   readonly sshUser: string;
+  readonly sshKey: string;
   readonly serialLog: string;
   readonly timings: GuestTimings = {};
   private readonly startedMs: number;
@@ -268,6 +271,7 @@ class QemuGuest implements Guest {
     this.accel = env.GUEST_ACCEL;
     this.sshPort = Number(env.GUEST_SSH_PORT);
     this.sshUser = env.GUEST_SSH_USER;
+    this.sshKey = env.GUEST_SSH_KEY;
     this.serialLog = env.GUEST_SERIAL_LOG;
     this.startedMs = Number(env.GUEST_STARTED_MS);
     this.overlay = path.join(env.GUEST_RUN_DIR, "overlay.qcow2");

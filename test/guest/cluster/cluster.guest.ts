@@ -33,9 +33,9 @@ import { registryConfig } from "../../../components/registry/config";
 import { imageThroughRegistry, registryEndpoint } from "../../../components/registry/endpoint";
 import { DEFAULT_REGISTRY_USER, STANDALONE_REGISTRY_PACKAGES } from "../../../components/registry/render-standalone";
 import { ensureKubernetesBinaries, ensureKubernetesRepository, mergeRepositories } from "../../support/cluster-artifacts";
-import { NODE_DRAIN_SCRIPT, NODE_UNCORDON_SCRIPT } from "../../../components/cluster/rollout";
 import { bootGuest, ensureBaseImage, Guest, l2Segment, L2Segment, Mirror, sshOk, startMirror } from "../../support/guest";
 import { bcrypt, makeCa, openssl, serverCert } from "../../support/pki";
+import { pulumiProject } from "../../support/sshd";
 import { ensureClusterImages } from "../../../tools/images/cluster-images";
 import { ensureWorkloadImages } from "../../../tools/images/workload-images";
 import { anonymousStatus, checkRegistry, pushOciTarball } from "../../registry/oci-push";
@@ -113,6 +113,26 @@ async function runBootstrap(guest: Guest, script: string, timeoutSec = 3600): Pr
     const start = Date.now();
     const output = await sshOk(guest, CONVERGE_COMMAND, { input: script, timeoutSec, withStderr: true });
     return { output, seconds: (Date.now() - start) / 1000 };
+}
+
+/**
+ * From `pulumi up --event-log` (one engine event per line): when each resource's step began (its
+ * resourcePreEvent) and ended (its resOutputsEvent), as the engine's sequence numbers and its
+ * timestamps (seconds), keyed by the resource's name.
+ */
+function stepSpans(log: string): Record<string, { start: number; startAt: number; end?: number; endAt?: number }> {
+    const spans: Record<string, { start: number; startAt: number; end?: number; endAt?: number }> = {};
+    for (const line of log.split("\n").filter((l) => l.trim() !== "")) {
+        const e = JSON.parse(line) as { sequence: number; timestamp: number; resourcePreEvent?: { metadata: { urn: string; op: string } }; resOutputsEvent?: { metadata: { urn: string; op: string } } };
+        const pre = e.resourcePreEvent?.metadata;
+        const done = e.resOutputsEvent?.metadata;
+        if (pre && pre.op !== "same") spans[pre.urn.split("::").pop()!] ??= { start: e.sequence, startAt: e.timestamp };
+        if (done && done.op !== "same") {
+            const span = spans[done.urn.split("::").pop()!];
+            if (span) Object.assign(span, { end: e.sequence, endAt: e.timestamp });
+        }
+    }
+    return spans;
 }
 
 describe("a real air-gapped cluster in guests: registry, control plane, worker", function () {
@@ -513,12 +533,71 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
         assert.ok(leftDays > 363 && leftDays <= 366, `the earliest certificate expires in ${leftDays} days`);
         note(`certificates: ${Object.keys(report.certificates).length} on ${cp.name}, the earliest ${report.earliest}`);
 
-        // 14b. (tools/test.sh upgrade, in place of steps 12–15) The rolling upgrade to the next minor, as `pulumi up`
-        // runs it after a kubernetesVersion change: the new images seeded first; then, in the program's waves (the registry,
-        // the control plane, the worker), for each node the drain from the Pulumi host, the node's new
-        // bootstrap (its converge: packages, `kubeadm upgrade apply` on the first control plane, `upgrade
-        // node` on the worker, the kubelet), the uncordon once it is Ready at the new version. The API is
-        // asked through the VIP every second from the first drain to the last uncordon.
+        // 14b. (tools/test.sh upgrade, in place of steps 12–15) The rolling upgrade to the next minor by
+        // `pulumi up` on the real engine (pulumiOnSegment): the new images seeded first; the stack taken over
+        // (an up that finds every bootstrap applied); the preview of the version bump; then the up, which
+        // runs the platform's Convergence in its waves (the registry, the control plane, the worker): for
+        // each node the drain from the Pulumi host, the node's new bootstrap over SSH (packages, `kubeadm
+        // upgrade apply` on the first control plane, `upgrade node` on the worker, the kubelet), the
+        // uncordon once it is Ready at the new version. The API is asked through the VIP every second
+        // during that up; the engine's event log gives the order; a second up finds nothing to do.
+        // The upgrade's Pulumi host (upgrade-program/): the real engine inside the segment's namespace,
+        // its state in a file backend. Its first `up` takes the running cluster over as the platform left
+        // it (every converge finds its bootstrap applied); then the stack is set to the version `want`
+        // with the bootstraps rendered into upOut.
+        async function pulumiOnSegment(want: string, upOut: string) {
+            const dir = path.join(work, "engine");
+            let at = Date.now();
+            execFileSync("bash", [path.join(REPO, "tools/toolchain/build.sh"), "cli", "nodejs", "command"], { cwd: REPO, stdio: ["ignore", "ignore", "inherit"] });
+            note(`upgrade: the Pulumi toolchain (cli, nodejs, command) ready in ${(Date.now() - at) / 1000}s`);
+            // Each machine's bootstrap as the program gets it (placeholders filled), and its parts' digests from plan.json.
+            const scriptsOf = (v: string, from: string) => {
+                const folder = path.join(dir, `scripts-${v}`);
+                fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+                const planned = JSON.parse(fs.readFileSync(path.join(from, "plan.json"), "utf8")).machines as { name: string; digests: Record<string, string> }[];
+                for (const m of machines) {
+                    fs.writeFileSync(path.join(folder, `${m.name}.sh`), script(m, from), { mode: 0o600 });
+                    fs.writeFileSync(path.join(folder, `${m.name}.digests.json`), JSON.stringify(planned.find((x) => x.name === m.name)!.digests));
+                }
+                return folder;
+            };
+            const program = path.join(dir, "program");
+            fs.mkdirSync(program, { recursive: true });
+            pulumiProject(program, "guest-upgrade", fs.readFileSync(path.join(__dirname, "upgrade-program/index.ts"), "utf8").replace(/"\.\.\/\.\.\/\.\.\/\.\.\//g, `"${REPO}/`));
+            const input = path.join(dir, "input.json");
+            fs.writeFileSync(
+                input,
+                JSON.stringify({
+                    name: stack.name,
+                    machines: machines.map((m) => ({ name: m.name, role: m.role, address: m.address })),
+                    firstBoot: scriptsOf(version, out),
+                    sshUser: cpGuest.sshUser,
+                    keyFile: cpGuest.sshKey,
+                    endpoint: `https://${stack.network.vip}:6443`,
+                    caFile: path.join(work, "ca.crt"),
+                    adminCertFile: path.join(work, "admin.crt"),
+                    adminKeyFile: path.join(work, "admin.key"),
+                    drainTimeoutSeconds: 1800,
+                }),
+            );
+            const env = { PULUMI_BACKEND_URL: `file://${dir}`, PULUMI_CONFIG_PASSPHRASE: "groundwork-guest-upgrade", PULUMI_SKIP_UPDATE_CHECK: "1", PULUMI_NODEJS_TRANSPILE_ONLY: "true" };
+            const pulumi = async (args: string, timeoutSec: number, allowFail = false) => {
+                const r = await segment!.exec("env", [...Object.entries(env).map(([k, v]) => `${k}=${v}`), "bash", "-c", `cd '${REPO}' && source tools/toolchain/env.sh && pulumi ${args} --stack upgrade --cwd '${program}' --non-interactive`], { timeoutSec });
+                if (r.code !== 0 && !allowFail) throw new Error(`pulumi ${args} (exit ${r.code}):\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-3000)}`);
+                return r;
+            };
+            await pulumi("stack init --secrets-provider passphrase", 300);
+            for (const [k, v] of Object.entries({ input, scripts: scriptsOf(version, out), kubernetesVersion: version })) await pulumi(`config set ${k} '${v}'`, 300);
+            at = Date.now();
+            await pulumi("up --yes --skip-preview", 1800);
+            timings.engineTakeOverSec = (Date.now() - at) / 1000;
+            const steps = JSON.parse((await pulumi("stack output steps --json --show-secrets", 300)).stdout) as { name: string; converge: string }[];
+            for (const m of machines) assert.match(steps.find((x) => x.name === m.name)?.converge ?? "", /is applied; nothing to converge/, `${m.name}: ${JSON.stringify(steps)}`);
+            note(`upgrade: pulumi up took the cluster over in ${timings.engineTakeOverSec}s (${machines.length} converges found their bootstrap applied)`);
+            for (const [k, v] of Object.entries({ scripts: scriptsOf(want, upOut), kubernetesVersion: want })) await pulumi(`config set ${k} '${v}'`, 300);
+            return { pulumi };
+        }
+
         async function upgrade(want: string) {
             const upStack = parseYaml(fs.readFileSync(STACK, "utf8"));
             upStack.config["groundwork:platform"].cluster.kubernetesVersion = want;
@@ -526,7 +605,7 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
             fs.writeFileSync(upFile, stringifyYaml(upStack));
             const upOut = path.join(work, "render-upgrade");
             execFileSync("node", [path.join(REPO, "bin/groundwork.js"), "render", "--stack-file", upFile, "--out", upOut], { stdio: ["ignore", "ignore", "inherit"] });
-            let at = Date.now();
+            const at = Date.now();
             const seeded = execFileSync(
                 "node",
                 [path.join(REPO, "bin/groundwork.js"), "seed", "--stack-file", upFile, "--from", nextImages!.tar, "--from", appImages.tar, "--ca", tls.caFile, "--connect", `127.0.0.1:${regPort}`],
@@ -536,18 +615,59 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
             note(`upgrade: seed of ${want}'s images (${timings.upgradeSeedSec}s): ${seeded.trim().split("\n").pop()}`);
 
             type PodState = { uid: string; name: string; restarts: number };
-            const podsOn = async (node: string): Promise<PodState[]> =>
-                (JSON.parse(await kubectl(["get", "pods", "-A", "--field-selector", `spec.nodeName=${node},status.phase=Running`, "-o", "json"])).items as any[]).map((p) => ({
-                    uid: p.metadata.uid,
-                    name: `${p.metadata.namespace}/${p.metadata.name}`,
-                    restarts: (p.status.containerStatuses ?? []).reduce((n: number, c: { restartCount: number }) => n + c.restartCount, 0),
-                }));
+            const podState = (p: any): PodState => ({
+                uid: p.metadata.uid,
+                name: `${p.metadata.namespace}/${p.metadata.name}`,
+                restarts: (p.status.containerStatuses ?? []).reduce((n: number, c: { restartCount: number }) => n + c.restartCount, 0),
+            });
+            const podsOn = async (node: string): Promise<PodState[]> => (JSON.parse(await kubectl(["get", "pods", "-A", "--field-selector", `spec.nodeName=${node},status.phase=Running`, "-o", "json"])).items as any[]).map(podState);
             const before = await podsOn(worker.name);
             // The worker's flannel pod: a DaemonSet's, never drained, the same pod with the same containers after the whole rollout.
             const kept = before.find((p) => p.name.startsWith("kube-flannel/"));
             assert.ok(kept, `no flannel pod on ${worker.name}: ${JSON.stringify(before)}`);
             const apps = before.filter((p) => p.name.startsWith("default/web-"));
             assert.strictEqual(apps.length, 1, `the web pod on ${worker.name}: ${JSON.stringify(before)}`);
+
+            // The Pulumi host: the real engine (tools/toolchain) in the segment's namespace, its state in a
+            // file backend, running the program of upgrade-program/ over the three guests.
+            const engine = await pulumiOnSegment(want, upOut);
+            // What the engine plans for the version bump: in-place updates only, of the nodes' rollout steps.
+            const preview = JSON.parse((await engine.pulumi("preview --json --diff", 1800)).stdout) as { steps: { op: string; urn: string; oldState?: { inputs: Record<string, any> }; newState?: { inputs: Record<string, any> } }[] };
+            const named = (urn: string) => urn.split("::").pop()!;
+            const byOp = (op: string) => preview.steps.filter((st) => st.op === op).map((st) => named(st.urn)).sort();
+            const regChanged = fs.readFileSync(path.join(upOut, reg.name, "bootstrap.sh"), "utf8") !== fs.readFileSync(path.join(out, reg.name, "bootstrap.sh"), "utf8");
+            timings.upgradeRegistryChanged = String(regChanged);
+            const c = `${stack.name}-converge`;
+            // Hand-written: per node its drain, converge and uncordon, the control plane's certificate report; the registry's converge only if its script changed.
+            const expected = [
+                ...(regChanged ? [`${c}-${reg.name}`] : []),
+                `${c}-${cp.name}-drain`, `${c}-${cp.name}`, `${c}-${cp.name}-uncordon`, `${c}-${cp.name}-certificates`,
+                `${c}-${worker.name}-drain`, `${c}-${worker.name}`, `${c}-${worker.name}-uncordon`,
+            ].sort();
+            assert.deepStrictEqual(byOp("update"), expected, JSON.stringify(preview.steps.map((st) => `${st.op} ${named(st.urn)}`)));
+            const other = preview.steps.filter((st) => !["same", "update"].includes(st.op)).map((st) => `${st.op} ${named(st.urn)}`);
+            assert.deepStrictEqual(other, [], "a version bump creates, replaces or deletes nothing");
+            // Why each machine converges: the parts whose digests the preview shows changed.
+            const why = preview.steps
+                .filter((st) => st.op === "update" && Object.keys(st.newState?.inputs.environment ?? {}).some((k) => k.startsWith("GROUNDWORK_PART_")))
+                .map((st) => {
+                    const [was, now] = [st.oldState!.inputs.environment ?? {}, st.newState!.inputs.environment ?? {}];
+                    return `${named(st.urn)}: ${Object.keys(now).filter((k) => k.startsWith("GROUNDWORK_PART_") && was[k] !== now[k]).join(", ")}`;
+                });
+            timings.upgradePreview = `${byOp("update").length} updates, ${byOp("same").length} same, 0 replaced`;
+            note(`upgrade: pulumi preview of ${version} → ${want}: ${timings.upgradePreview}\n${why.join("\n")}`);
+
+            // The worker's pods sampled every 5 s through the rollout (the API may be away: a failed sample is skipped).
+            const samples: { at: number; pods: PodState[] }[] = [];
+            let sampling = true;
+            const sampler = (async () => {
+                while (sampling) {
+                    const asked = Date.now();
+                    const r = await segment!.exec(path.join(bin, "kubectl"), ["--kubeconfig", kubeconfig, "--request-timeout=4s", "get", "pods", "-A", "--field-selector", `spec.nodeName=${worker.name},status.phase=Running`, "-o", "json"], { timeoutSec: 10 }).catch(() => undefined);
+                    if (r && r.code === 0) samples.push({ at: asked, pods: (JSON.parse(r.stdout).items as any[]).map(podState) });
+                    await new Promise((res) => setTimeout(res, Math.max(0, 5000 - (Date.now() - asked))));
+                }
+            })();
 
             // The VIP asked every second: each answer "ok" or a failure, and the stretches of failures.
             const poll = { ok: 0, failed: 0, outages: [] as { from: number; to: number }[], stop: false };
@@ -570,47 +690,18 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
                 if (down !== undefined) poll.outages.push({ from: down, to: Date.now() });
             })();
 
-            const rollout = Date.now();
-            const rolloutStep = async (step: string, m: PlanMachine, program: string) => {
-                const r = await fromHost(step, m, program, { GROUNDWORK_TIMEOUT: "1800", GROUNDWORK_KUBELET_VERSION: `v${want}` }, 2400);
-                note(`upgrade: ${step} ${m.name}:\n${(r.stdout + r.stderr).trim()}`);
-                assert.strictEqual(r.code, 0, `${step} of ${m.name}: ${r.stdout}${r.stderr}`);
-                return r.stdout;
-            };
             // What the rollout did to running pods: asserted at the end, after every figure is taken.
             const problems: string[] = [];
+            const rollout = Date.now();
+            const events = path.join(work, "engine", "upgrade-events.jsonl");
+            let up: { code: number; stdout: string; stderr: string };
             try {
-                // The registry's wave: its bootstrap does not name the Kubernetes version.
-                const regChanged = fs.readFileSync(path.join(upOut, reg.name, "bootstrap.sh"), "utf8") !== fs.readFileSync(path.join(out, reg.name, "bootstrap.sh"), "utf8");
-                if (regChanged) {
-                    const r = await runBootstrap(regGuest, script(reg, upOut));
-                    note(`upgrade: ${reg.name} converged in ${r.seconds}s`);
-                }
-                timings.upgradeRegistryChanged = String(regChanged);
-                for (const [g, m] of [[cpGuest, cp], [workerGuest, worker]] as const) {
-                    at = Date.now();
-                    const drained = await rolloutStep("drain", m, NODE_DRAIN_SCRIPT);
-                    assert.match(drained, new RegExp(`drain ${m.name}: cordoned \\(kubelet v${literal(version)} → v${literal(want)}\\)`));
-                    const converge = await runBootstrap(g, script(m, upOut));
-                    note(`upgrade: ${m.name} converged in ${converge.seconds}s:\n${converge.output.split("\n").filter((l) => /kubeadm|kubernetes:|kube-vip|done:/.test(l)).join("\n")}`);
-                    assert.match(converge.output, new RegExp(`kubeadm: ${m.name} upgraded to ${literal(want)} in \\d+s`), converge.output.slice(-3000));
-                    assert.match(converge.output, m === cp ? new RegExp(`kubeadm: upgrade apply v${literal(want)}`) : /kubeadm: upgrade node/);
-                    const uncordoned = await rolloutStep("uncordon", m, NODE_UNCORDON_SCRIPT);
-                    assert.match(uncordoned, new RegExp(`uncordon ${m.name}: Ready at v${literal(want)}; uncordoned`));
-                    timings[`upgrade-${m.role}Sec`] = (Date.now() - at) / 1000;
-                    if (m === cp) {
-                        // The worker's pods ran on through the control plane's upgrade: the same pods, no restart.
-                        const during = await podsOn(worker.name);
-                        for (const p of apps) {
-                            const now = during.find((q) => q.uid === p.uid);
-                            if (!(now && now.restarts === p.restarts)) problems.push(`${p.name} on ${worker.name} did not run on through ${cp.name}'s upgrade: before ${JSON.stringify(p)}, after ${JSON.stringify(now)}`);
-                        }
-                        timings.upgradeWorkerPodsThroughControlPlane = `${apps.length - problems.length} of ${apps.length}`;
-                    }
-                }
+                up = await engine.pulumi(`up --yes --skip-preview --event-log '${events}'`, 5400, true);
             } finally {
                 poll.stop = true;
+                sampling = false;
                 await poller;
+                await sampler;
             }
             const upgradeSec = (Date.now() - rollout) / 1000;
             timings.upgradeSec = upgradeSec;
@@ -619,8 +710,53 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
             timings.upgradeApiRequests = `${poll.failed} failed of ${total}`;
             timings.upgradeApiOutages = poll.outages.length;
             timings.upgradeApiLongestOutageSec = longest;
-            note(`upgrade to ${want}: ${timings.upgradeSec}s; the VIP asked ${total} times, ${poll.failed} failed, in ${poll.outages.length} stretch(es), the longest ${longest}s (one control plane: its API server restarts once)`);
+            note(`upgrade to ${want} by pulumi up: ${timings.upgradeSec}s; the VIP asked ${total} times, ${poll.failed} failed, in ${poll.outages.length} stretch(es), the longest ${longest}s (one control plane: its API server restarts once)`);
             assert.ok(total >= upgradeSec * 0.5, `the VIP was asked only ${total} times in ${upgradeSec}s`);
+            note(`upgrade: pulumi up (exit ${up.code}):\n${up.stdout.split("\n").filter((l) => /^\s*[~+-]|Resources:|updated|Duration/.test(l)).join("\n").slice(-3000)}`);
+            assert.strictEqual(up.code, 0, `pulumi up of the upgrade failed:\n${up.stdout.slice(-4000)}\n${up.stderr.slice(-3000)}`);
+            // Each step's output, from the stack's outputs.
+            const out$ = JSON.parse((await engine.pulumi("stack output steps --json --show-secrets", 600)).stdout) as { name: string; drain?: string; converge: string; uncordon?: string; certificates?: string }[];
+            const stepOf = (name: string) => out$.find((x) => x.name === name)!;
+            for (const m of [cp, worker]) {
+                const st = stepOf(m.name);
+                note(`upgrade: ${m.name}: ${st.drain?.trim()}\n${st.converge.split("\n").filter((l) => /kubeadm|kubernetes:|kube-vip|done:/.test(l)).join("\n")}\n${st.uncordon?.trim()}`);
+                assert.match(st.drain ?? "", new RegExp(`drain ${m.name}: cordoned \\(kubelet v${literal(version)} → v${literal(want)}\\)`));
+                assert.match(st.converge, new RegExp(`kubeadm: ${m.name} upgraded to ${literal(want)} in \\d+s`), st.converge.slice(-3000));
+                assert.match(st.converge, m === cp ? new RegExp(`kubeadm: upgrade apply v${literal(want)}`) : /kubeadm: upgrade node/);
+                assert.match(st.uncordon ?? "", new RegExp(`uncordon ${m.name}: Ready at v${literal(want)}; uncordoned`));
+            }
+            // The engine's own record of the order: each step ended before the next began.
+            const order = [`${c}-${cp.name}-drain`, `${c}-${cp.name}`, `${c}-${cp.name}-uncordon`, `${c}-${worker.name}-drain`, `${c}-${worker.name}`, `${c}-${worker.name}-uncordon`];
+            const span = stepSpans(fs.readFileSync(events, "utf8"));
+            for (const n of order) assert.ok(span[n]?.end !== undefined, `the event log has no end of ${n}: ${JSON.stringify(span)}`);
+            for (let i = 1; i < order.length; i++) assert.ok(span[order[i - 1]].end! < span[order[i]].start, `${order[i]} began before ${order[i - 1]} ended: ${JSON.stringify(span)}`);
+            for (const m of [cp, worker]) timings[`upgrade-${m.role}Sec`] = span[`${c}-${m.name}-uncordon`].endAt! - span[`${c}-${m.name}-drain`].startAt;
+            note(`upgrade: the engine's steps (s): ${order.map((n) => `${named(n)} ${span[n].endAt! - span[n].startAt}`).join(", ")}`);
+            // The worker's pods ran on through the control plane's upgrade: every sample from the control plane's
+            // drain to the worker's drain shows the same web pod, never restarted; the worker's drain evicted that very pod.
+            const cpWave = samples.filter((x) => x.at / 1000 >= span[`${c}-${cp.name}-drain`].startAt && x.at / 1000 < span[`${c}-${worker.name}-drain`].startAt);
+            const afterCp = cpWave.filter((x) => x.at / 1000 >= span[`${c}-${cp.name}`].endAt!);
+            for (const p of apps) {
+                for (const x of cpWave) {
+                    const now = x.pods.find((q) => q.uid === p.uid);
+                    if (!(now && now.restarts === p.restarts)) problems.push(`${p.name} on ${worker.name} at ${new Date(x.at).toISOString()} (during ${cp.name}'s upgrade): before ${JSON.stringify(p)}, then ${JSON.stringify(now)}`);
+                }
+                if (!new RegExp(`evicting ${literal(p.name)}`).test(stepOf(worker.name).drain ?? "")) problems.push(`the worker's drain did not evict ${p.name}: ${stepOf(worker.name).drain}`);
+            }
+            timings.upgradeWorkerPodsThroughControlPlane = `${apps.length} pod(s), ${cpWave.length} samples during ${cp.name}'s wave (${afterCp.length} after its converge)`;
+            assert.ok(cpWave.length > 0, "no sample of the worker's pods during the control plane's upgrade");
+            // The engine finds nothing left to do.
+            const again = await engine.pulumi("up --yes --skip-preview --expect-no-changes", 1800, true);
+            assert.strictEqual(again.code, 0, `a second pulumi up had changes:\n${again.stdout.slice(-3000)}`);
+            timings.upgradeSecondUp = (again.stdout.match(/(\d+) unchanged/) ?? ["", "?"])[1] + " unchanged";
+            // The state holds what grants access only encrypted: the SSH key, the admin's key, the registry's password (in every bootstrap).
+            const state = (await engine.pulumi("stack export", 600)).stdout;
+            const body = (pem: string) => pem.split("\n").filter((l) => l && !l.startsWith("-----")).join("");
+            const clear = Object.entries({ "the SSH private key": body(fs.readFileSync(cpGuest.sshKey, "utf8")).slice(0, 40), "the admin key": body(secrets.adminKeyPem).slice(0, 40), "the registry password": password }).filter(([, v]) => state.includes(v));
+            assert.deepStrictEqual(clear.map(([k]) => k), [], "in clear in pulumi stack export");
+            // …and they are there, as Pulumi's secret values (its signature key).
+            assert.match(state, /"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"/);
+            timings.upgradeStateBytes = state.length;
 
             // Every node at the new version, the API server, kube-proxy and etcd at the new minor's.
             const nodes = JSON.parse(await kubectl(["get", "nodes", "-o", "json"])).items as { metadata: { name: string }; status: { nodeInfo: { kubeletVersion: string } }; spec: { unschedulable?: boolean } }[];
