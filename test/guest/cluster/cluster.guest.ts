@@ -115,6 +115,30 @@ async function runBootstrap(guest: Guest, script: string, timeoutSec = 3600): Pr
     return { output, seconds: (Date.now() - start) / 1000 };
 }
 
+/** A resource's name: the last part of its URN. */
+const nameOf = (urn: string) => urn.split("::").pop()!;
+
+/**
+ * Runs `ask` every `ms` (each run started `ms` after the one before, or at once when it took longer)
+ * until stop() is called; stop() resolves once the last run ended.
+ */
+function repeatEvery(ms: number, ask: () => Promise<void>): { stop: () => Promise<void> } {
+    let running = true;
+    const loop = (async () => {
+        while (running) {
+            const asked = Date.now();
+            await ask();
+            await new Promise((res) => setTimeout(res, Math.max(0, ms - (Date.now() - asked))));
+        }
+    })();
+    return {
+        stop: async () => {
+            running = false;
+            await loop;
+        },
+    };
+}
+
 /**
  * From `pulumi up --event-log` (one engine event per line): when each resource's step began (its
  * resourcePreEvent) and ended (its resOutputsEvent), as the engine's sequence numbers and its
@@ -126,9 +150,9 @@ function stepSpans(log: string): Record<string, { start: number; startAt: number
         const e = JSON.parse(line) as { sequence: number; timestamp: number; resourcePreEvent?: { metadata: { urn: string; op: string } }; resOutputsEvent?: { metadata: { urn: string; op: string } } };
         const pre = e.resourcePreEvent?.metadata;
         const done = e.resOutputsEvent?.metadata;
-        if (pre && pre.op !== "same") spans[pre.urn.split("::").pop()!] ??= { start: e.sequence, startAt: e.timestamp };
+        if (pre && pre.op !== "same") spans[nameOf(pre.urn)] ??= { start: e.sequence, startAt: e.timestamp };
         if (done && done.op !== "same") {
-            const span = spans[done.urn.split("::").pop()!];
+            const span = spans[nameOf(done.urn)];
             if (span) Object.assign(span, { end: e.sequence, endAt: e.timestamp });
         }
     }
@@ -172,6 +196,8 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
             nextImages = await ensureClusterImages({ kubernetesVersion: UPGRADE_TO, binDir: binNext, cacheDir: path.join(path.dirname(bin), "images-next") });
             kubernetesRepo = path.join(work, "kubernetes-repo");
             const merged = mergeRepositories([repo.dir, nextRepo.dir], kubernetesRepo);
+            // The upgrade's Pulumi host: the engine, its Node.js language host and the command plugin.
+            execFileSync("bash", [path.join(REPO, "tools/toolchain/build.sh"), "cli", "nodejs", "command"], { cwd: REPO, stdio: ["ignore", "ignore", "inherit"] });
             note(`upgrade target ${UPGRADE_TO}: ${nextImages.images.length} images (${nextImages.tar}); the mirror's Kubernetes packages: ${merged.join(" ")}`);
         }
         mirror = await startMirror([...Object.keys(DEFAULT_ENGINE_PACKAGES.containerd), ...Object.keys(STANDALONE_REGISTRY_PACKAGES)], { flat: { kubernetes: kubernetesRepo } });
@@ -533,23 +559,12 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
         assert.ok(leftDays > 363 && leftDays <= 366, `the earliest certificate expires in ${leftDays} days`);
         note(`certificates: ${Object.keys(report.certificates).length} on ${cp.name}, the earliest ${report.earliest}`);
 
-        // 14b. (tools/test.sh upgrade, in place of steps 12–15) The rolling upgrade to the next minor by
-        // `pulumi up` on the real engine (pulumiOnSegment): the new images seeded first; the stack taken over
-        // (an up that finds every bootstrap applied); the preview of the version bump; then the up, which
-        // runs the platform's Convergence in its waves (the registry, the control plane, the worker): for
-        // each node the drain from the Pulumi host, the node's new bootstrap over SSH (packages, `kubeadm
-        // upgrade apply` on the first control plane, `upgrade node` on the worker, the kubelet), the
-        // uncordon once it is Ready at the new version. The API is asked through the VIP every second
-        // during that up; the engine's event log gives the order; a second up finds nothing to do.
         // The upgrade's Pulumi host (upgrade-program/): the real engine inside the segment's namespace,
         // its state in a file backend. Its first `up` takes the running cluster over as the platform left
         // it (every converge finds its bootstrap applied); then the stack is set to the version `want`
         // with the bootstraps rendered into upOut.
         async function pulumiOnSegment(want: string, upOut: string) {
             const dir = path.join(work, "engine");
-            let at = Date.now();
-            execFileSync("bash", [path.join(REPO, "tools/toolchain/build.sh"), "cli", "nodejs", "command"], { cwd: REPO, stdio: ["ignore", "ignore", "inherit"] });
-            note(`upgrade: the Pulumi toolchain (cli, nodejs, command) ready in ${(Date.now() - at) / 1000}s`);
             // Each machine's bootstrap as the program gets it (placeholders filled), and its parts' digests from plan.json.
             const scriptsOf = (v: string, from: string) => {
                 const folder = path.join(dir, `scripts-${v}`);
@@ -564,13 +579,14 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
             const program = path.join(dir, "program");
             fs.mkdirSync(program, { recursive: true });
             pulumiProject(program, "guest-upgrade", fs.readFileSync(path.join(__dirname, "upgrade-program/index.ts"), "utf8").replace(/"\.\.\/\.\.\/\.\.\/\.\.\//g, `"${REPO}/`));
+            const firstBoot = scriptsOf(version, out);
             const input = path.join(dir, "input.json");
             fs.writeFileSync(
                 input,
                 JSON.stringify({
                     name: stack.name,
                     machines: machines.map((m) => ({ name: m.name, role: m.role, address: m.address })),
-                    firstBoot: scriptsOf(version, out),
+                    firstBoot,
                     sshUser: cpGuest.sshUser,
                     keyFile: cpGuest.sshKey,
                     endpoint: `https://${stack.network.vip}:6443`,
@@ -580,15 +596,15 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
                     drainTimeoutSeconds: 1800,
                 }),
             );
-            const env = { PULUMI_BACKEND_URL: `file://${dir}`, PULUMI_CONFIG_PASSPHRASE: "groundwork-guest-upgrade", PULUMI_SKIP_UPDATE_CHECK: "1", PULUMI_NODEJS_TRANSPILE_ONLY: "true" };
+            const env = { PULUMI_BACKEND_URL: `file://${dir}`, PULUMI_CONFIG_PASSPHRASE: "groundwork-guest-upgrade", PULUMI_NODEJS_TRANSPILE_ONLY: "true" };
             const pulumi = async (args: string, timeoutSec: number, allowFail = false) => {
                 const r = await segment!.exec("env", [...Object.entries(env).map(([k, v]) => `${k}=${v}`), "bash", "-c", `cd '${REPO}' && source tools/toolchain/env.sh && pulumi ${args} --stack upgrade --cwd '${program}' --non-interactive`], { timeoutSec });
                 if (r.code !== 0 && !allowFail) throw new Error(`pulumi ${args} (exit ${r.code}):\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-3000)}`);
                 return r;
             };
             await pulumi("stack init --secrets-provider passphrase", 300);
-            for (const [k, v] of Object.entries({ input, scripts: scriptsOf(version, out), kubernetesVersion: version })) await pulumi(`config set ${k} '${v}'`, 300);
-            at = Date.now();
+            for (const [k, v] of Object.entries({ input, scripts: firstBoot, kubernetesVersion: version })) await pulumi(`config set ${k} '${v}'`, 300);
+            const at = Date.now();
             await pulumi("up --yes --skip-preview", 1800);
             timings.engineTakeOverSec = (Date.now() - at) / 1000;
             const steps = JSON.parse((await pulumi("stack output steps --json --show-secrets", 300)).stdout) as { name: string; converge: string }[];
@@ -598,6 +614,14 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
             return { pulumi };
         }
 
+        // 14b. (tools/test.sh upgrade, in place of steps 12–15) The rolling upgrade to the next minor by
+        // `pulumi up` on the real engine (pulumiOnSegment): the new images seeded first; the stack taken over
+        // (an up that finds every bootstrap applied); the preview of the version bump; then the up, which
+        // runs the platform's Convergence in its waves (the registry, the control plane, the worker): for
+        // each node the drain from the Pulumi host, the node's new bootstrap over SSH (packages, `kubeadm
+        // upgrade apply` on the first control plane, `upgrade node` on the worker, the kubelet), the
+        // uncordon once it is Ready at the new version. The API is asked through the VIP every second
+        // during that up; the engine's event log gives the order; a second up finds nothing to do.
         async function upgrade(want: string) {
             const upStack = parseYaml(fs.readFileSync(STACK, "utf8"));
             upStack.config["groundwork:platform"].cluster.kubernetesVersion = want;
@@ -620,7 +644,8 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
                 name: `${p.metadata.namespace}/${p.metadata.name}`,
                 restarts: (p.status.containerStatuses ?? []).reduce((n: number, c: { restartCount: number }) => n + c.restartCount, 0),
             });
-            const podsOn = async (node: string): Promise<PodState[]> => (JSON.parse(await kubectl(["get", "pods", "-A", "--field-selector", `spec.nodeName=${node},status.phase=Running`, "-o", "json"])).items as any[]).map(podState);
+            const runningOn = (node: string) => ["get", "pods", "-A", "--field-selector", `spec.nodeName=${node},status.phase=Running`, "-o", "json"];
+            const podsOn = async (node: string): Promise<PodState[]> => (JSON.parse(await kubectl(runningOn(node))).items as any[]).map(podState);
             const before = await podsOn(worker.name);
             // The worker's flannel pod: a DaemonSet's, never drained, the same pod with the same containers after the whole rollout.
             const kept = before.find((p) => p.name.startsWith("kube-flannel/"));
@@ -633,8 +658,7 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
             const engine = await pulumiOnSegment(want, upOut);
             // What the engine plans for the version bump: in-place updates only, of the nodes' rollout steps.
             const preview = JSON.parse((await engine.pulumi("preview --json --diff", 1800)).stdout) as { steps: { op: string; urn: string; oldState?: { inputs: Record<string, any> }; newState?: { inputs: Record<string, any> } }[] };
-            const named = (urn: string) => urn.split("::").pop()!;
-            const byOp = (op: string) => preview.steps.filter((st) => st.op === op).map((st) => named(st.urn)).sort();
+            const byOp = (op: string) => preview.steps.filter((st) => st.op === op).map((st) => nameOf(st.urn)).sort();
             const regChanged = fs.readFileSync(path.join(upOut, reg.name, "bootstrap.sh"), "utf8") !== fs.readFileSync(path.join(out, reg.name, "bootstrap.sh"), "utf8");
             timings.upgradeRegistryChanged = String(regChanged);
             const c = `${stack.name}-converge`;
@@ -644,51 +668,42 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
                 `${c}-${cp.name}-drain`, `${c}-${cp.name}`, `${c}-${cp.name}-uncordon`, `${c}-${cp.name}-certificates`,
                 `${c}-${worker.name}-drain`, `${c}-${worker.name}`, `${c}-${worker.name}-uncordon`,
             ].sort();
-            assert.deepStrictEqual(byOp("update"), expected, JSON.stringify(preview.steps.map((st) => `${st.op} ${named(st.urn)}`)));
-            const other = preview.steps.filter((st) => !["same", "update"].includes(st.op)).map((st) => `${st.op} ${named(st.urn)}`);
+            assert.deepStrictEqual(byOp("update"), expected, JSON.stringify(preview.steps.map((st) => `${st.op} ${nameOf(st.urn)}`)));
+            const other = preview.steps.filter((st) => !["same", "update"].includes(st.op)).map((st) => `${st.op} ${nameOf(st.urn)}`);
             assert.deepStrictEqual(other, [], "a version bump creates, replaces or deletes nothing");
             // Why each machine converges: the parts whose digests the preview shows changed.
             const why = preview.steps
                 .filter((st) => st.op === "update" && Object.keys(st.newState?.inputs.environment ?? {}).some((k) => k.startsWith("GROUNDWORK_PART_")))
                 .map((st) => {
                     const [was, now] = [st.oldState!.inputs.environment ?? {}, st.newState!.inputs.environment ?? {}];
-                    return `${named(st.urn)}: ${Object.keys(now).filter((k) => k.startsWith("GROUNDWORK_PART_") && was[k] !== now[k]).join(", ")}`;
+                    return `${nameOf(st.urn)}: ${Object.keys(now).filter((k) => k.startsWith("GROUNDWORK_PART_") && was[k] !== now[k]).join(", ")}`;
                 });
             timings.upgradePreview = `${byOp("update").length} updates, ${byOp("same").length} same, 0 replaced`;
             note(`upgrade: pulumi preview of ${version} → ${want}: ${timings.upgradePreview}\n${why.join("\n")}`);
 
             // The worker's pods sampled every 5 s through the rollout (the API may be away: a failed sample is skipped).
             const samples: { at: number; pods: PodState[] }[] = [];
-            let sampling = true;
-            const sampler = (async () => {
-                while (sampling) {
-                    const asked = Date.now();
-                    const r = await segment!.exec(path.join(bin, "kubectl"), ["--kubeconfig", kubeconfig, "--request-timeout=4s", "get", "pods", "-A", "--field-selector", `spec.nodeName=${worker.name},status.phase=Running`, "-o", "json"], { timeoutSec: 10 }).catch(() => undefined);
-                    if (r && r.code === 0) samples.push({ at: asked, pods: (JSON.parse(r.stdout).items as any[]).map(podState) });
-                    await new Promise((res) => setTimeout(res, Math.max(0, 5000 - (Date.now() - asked))));
-                }
-            })();
+            const sampler = repeatEvery(5000, async () => {
+                const at = Date.now();
+                const r = await segment!.exec(path.join(bin, "kubectl"), ["--kubeconfig", kubeconfig, "--request-timeout=4s", ...runningOn(worker.name)], { timeoutSec: 10 }).catch(() => undefined);
+                if (r && r.code === 0) samples.push({ at, pods: (JSON.parse(r.stdout).items as any[]).map(podState) });
+            });
 
             // The VIP asked every second: each answer "ok" or a failure, and the stretches of failures.
-            const poll = { ok: 0, failed: 0, outages: [] as { from: number; to: number }[], stop: false };
+            const poll = { ok: 0, failed: 0, outages: [] as { from: number; to: number }[], down: undefined as number | undefined };
             const caFile = path.join(work, "ca.crt");
-            const poller = (async () => {
-                let down: number | undefined;
-                while (!poll.stop) {
-                    const asked = Date.now();
-                    const r = await segment!.exec("curl", ["-sS", "--max-time", "5", "--cacert", caFile, `https://${stack.network.vip}:6443/readyz`], { timeoutSec: 10 }).catch(() => ({ code: -1, stdout: "", stderr: "" }));
-                    if (r.code === 0 && r.stdout.trim() === "ok") {
-                        poll.ok++;
-                        if (down !== undefined) poll.outages.push({ from: down, to: asked });
-                        down = undefined;
-                    } else {
-                        poll.failed++;
-                        down ??= asked;
-                    }
-                    await new Promise((res) => setTimeout(res, Math.max(0, 1000 - (Date.now() - asked))));
+            const poller = repeatEvery(1000, async () => {
+                const asked = Date.now();
+                const r = await segment!.exec("curl", ["-sS", "--max-time", "5", "--cacert", caFile, `https://${stack.network.vip}:6443/readyz`], { timeoutSec: 10 }).catch(() => ({ code: -1, stdout: "", stderr: "" }));
+                if (r.code === 0 && r.stdout.trim() === "ok") {
+                    poll.ok++;
+                    if (poll.down !== undefined) poll.outages.push({ from: poll.down, to: asked });
+                    poll.down = undefined;
+                } else {
+                    poll.failed++;
+                    poll.down ??= asked;
                 }
-                if (down !== undefined) poll.outages.push({ from: down, to: Date.now() });
-            })();
+            });
 
             // What the rollout did to running pods: asserted at the end, after every figure is taken.
             const problems: string[] = [];
@@ -698,10 +713,9 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
             try {
                 up = await engine.pulumi(`up --yes --skip-preview --event-log '${events}'`, 5400, true);
             } finally {
-                poll.stop = true;
-                sampling = false;
-                await poller;
-                await sampler;
+                await poller.stop();
+                await sampler.stop();
+                if (poll.down !== undefined) poll.outages.push({ from: poll.down, to: Date.now() });
             }
             const upgradeSec = (Date.now() - rollout) / 1000;
             timings.upgradeSec = upgradeSec;
@@ -731,7 +745,7 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
             for (const n of order) assert.ok(span[n]?.end !== undefined, `the event log has no end of ${n}: ${JSON.stringify(span)}`);
             for (let i = 1; i < order.length; i++) assert.ok(span[order[i - 1]].end! < span[order[i]].start, `${order[i]} began before ${order[i - 1]} ended: ${JSON.stringify(span)}`);
             for (const m of [cp, worker]) timings[`upgrade-${m.role}Sec`] = span[`${c}-${m.name}-uncordon`].endAt! - span[`${c}-${m.name}-drain`].startAt;
-            note(`upgrade: the engine's steps (s): ${order.map((n) => `${named(n)} ${span[n].endAt! - span[n].startAt}`).join(", ")}`);
+            note(`upgrade: the engine's steps (s): ${order.map((n) => `${n} ${span[n].endAt! - span[n].startAt}`).join(", ")}`);
             // The worker's pods ran on through the control plane's upgrade: every sample from the control plane's
             // drain to the worker's drain shows the same web pod, never restarted; the worker's drain evicted that very pod.
             const cpWave = samples.filter((x) => x.at / 1000 >= span[`${c}-${cp.name}-drain`].startAt && x.at / 1000 < span[`${c}-${worker.name}-drain`].startAt);
