@@ -324,6 +324,7 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
         // What the control plane looked like when the API went away: kept for the log, never asserted on.
         const DIAGNOSE = [
             "uptime; free -m | head -2",
+            "top -b -n 1 -o %CPU -w 160 | sed -n '7,17p'",
             "sudo crictl ps -a -o table 2>&1 | head -30",
             "for c in kube-apiserver etcd kube-vip; do id=$(sudo crictl ps -a -q --name \"^$c\" | head -1); echo \"--- $c ($id)\"; [ -n \"$id\" ] && sudo crictl logs --tail 25 \"$id\" 2>&1 | cut -c1-300; done",
             "echo '--- kubelet'; sudo journalctl -u kubelet --since '-6min' --no-pager 2>&1 | grep -iE 'probe|kill|restart|evict|oom|back-off' | tail -25 | cut -c1-300",
@@ -407,6 +408,8 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
         });
         timings.corednsReadySec = since();
         note(`nodes Ready at +${timings.nodesReadySec}s, CoreDNS at +${timings.corednsReadySec}s`);
+        // Where the control plane's emulated CPUs go once the cluster is up: for the log, never asserted on.
+        note(`control plane at +${since().toFixed(0)}s:\n${(await cpGuest.ssh("uptime; top -b -n 1 -o %CPU -w 160 | sed -n '7,17p'", { timeoutSec: 120 }).catch((e: Error) => ({ stdout: e.message, stderr: "" }))).stdout}`);
         const nodeList = await kubectl(["get", "nodes", "-o", "wide"]);
         note(nodeList);
         assert.match(nodeList, new RegExp(`${cp.name}\\s+Ready\\s+control-plane.*${literal(cp.address)}`));
