@@ -236,6 +236,21 @@ export function renderKubeadmJoin(s: ClusterSettings, node: MachineSpec, secrets
     return docs([join]);
 }
 
+/**
+ * The `kubeadm upgrade apply|node --config` file (v1beta4 UpgradeConfiguration), or undefined when
+ * the defaults serve: cluster.tuning's timeouts (without it an upgrade waits 5 minutes for each
+ * restarted static pod, whatever kubeadmTimeoutMinutes says) and, on control planes, the patches
+ * directory, so the static pods an upgrade writes keep the tuned probes the init or join gave them.
+ */
+export function renderKubeadmUpgrade(s: ClusterSettings, node: MachineSpec): string | undefined {
+    const patched = node.role === "control-plane" && controlPlanePatches(s).length > 0;
+    // Two objects, not one twice: YAML would write the second as an alias of the first.
+    const patches = () => ({ patches: { directory: PATCHES_DIR } });
+    const t = timeouts(s);
+    if (!patched && !t) return undefined;
+    return docs([{ apiVersion: KUBEADM_API, kind: "UpgradeConfiguration", ...(patched ? { apply: patches(), node: patches() } : {}), ...(t ? { timeouts: t } : {}) }]);
+}
+
 /** ClusterConfiguration alone: what `kubeadm init phase upload-certs` needs on a control plane. */
 export function renderClusterConfiguration(s: ClusterSettings): string {
     return docs([clusterConfiguration(s)]);

@@ -1,7 +1,7 @@
 import { BootstrapFile, BootstrapPart, shq } from "../engine/bootstrap";
 import { MachineSpec } from "../machines/machine";
 import { CERTIFICATE_KEY_MARKER, JOIN_MATERIAL_PATH, TOKEN_MARKER } from "./join";
-import { ClusterSettings, ClusterTrust, controlPlanePatches, endpointAddress, engineRuntime, PATCHES_DIR, renderClusterConfiguration, renderKubeadmInit, renderKubeadmJoin } from "./kubeadm";
+import { ClusterSettings, ClusterTrust, controlPlanePatches, endpointAddress, engineRuntime, PATCHES_DIR, renderClusterConfiguration, renderKubeadmInit, renderKubeadmJoin, renderKubeadmUpgrade } from "./kubeadm";
 import { metadataGuardPart } from "./metadata-guard";
 import { KUBECONFIG_PLACEHOLDER, renderKubeVipManifest, VIP_INTERFACE_PLACEHOLDER } from "./kube-vip";
 import { KUBERNETES_APT, kubeletUpgradeSteps, kubernetesPackagesParts } from "./packages";
@@ -15,6 +15,8 @@ export const PATHS = {
     joinConfig: `${GROUNDWORK_DIR}/kubeadm/join.yaml`,
     initTemplate: `${GROUNDWORK_DIR}/kubeadm/init.template.yaml`,
     joinTemplate: `${GROUNDWORK_DIR}/kubeadm/join.template.yaml`,
+    /** UpgradeConfiguration (cluster.tuning's timeouts, a control plane's patches), when there is one: `kubeadm upgrade apply|node --config`. */
+    upgradeConfig: `${GROUNDWORK_DIR}/kubeadm/upgrade.yaml`,
     /** ClusterConfiguration alone, on control planes: for re-uploading certificates (join.ts). */
     clusterConfig: `${GROUNDWORK_DIR}/kubeadm/cluster.yaml`,
     endpointCa: `${GROUNDWORK_DIR}/ca.crt`,
@@ -57,6 +59,8 @@ export function kubeadmPart(s: ClusterSettings, node: MachineSpec, firstControlP
         { path: PATHS.joinTemplate, content: renderKubeadmJoin(s, node, { ...markers, caCertHash: trust.caCertHash }), mode: "0600" },
     ];
     if (init) files.push({ path: PATHS.initTemplate, content: renderKubeadmInit(s, node, markers), mode: "0600" });
+    const upgradeConfig = renderKubeadmUpgrade(s, node);
+    if (upgradeConfig) files.push({ path: PATHS.upgradeConfig, content: upgradeConfig, mode: "0600" });
     if (controlPlane) {
         files.push({ path: PATHS.clusterConfig, content: renderClusterConfiguration(s), mode: "0600" });
         for (const p of controlPlanePatches(s)) files.push({ path: `${PATCHES_DIR}/${p.file}`, content: p.content, mode: "0600" });
@@ -184,7 +188,7 @@ export function kubeadmPart(s: ClusterSettings, node: MachineSpec, firstControlP
         );
     }
     const afterJoin = vip ? ["  install_kube_vip /etc/kubernetes/admin.conf", '  if [ "$kube_vip_changed" = 1 ]; then wait_for_vip; fi'] : [];
-    lines.push("if [ -f /etc/kubernetes/kubelet.conf ]; then", '  log "kubeadm: $node already belongs to the cluster"', ...upgradeSteps(node, init), ...afterJoin, "  forget_join_material");
+    lines.push("if [ -f /etc/kubernetes/kubelet.conf ]; then", '  log "kubeadm: $node already belongs to the cluster"', ...upgradeSteps(node, init, upgradeConfig !== undefined), ...afterJoin, "  forget_join_material");
     if (init) {
         lines.push(
             "elif ! api_up; then",
@@ -231,8 +235,9 @@ export function kubeadmPart(s: ClusterSettings, node: MachineSpec, firstControlP
  * `kubeadm upgrade node`, like the workers; then kubelet and kubectl move (kubeletUpgradeSteps).
  * The rollout runs this on one node at a time, control planes first, each drained before.
  */
-function upgradeSteps(node: MachineSpec, init: boolean): string[] {
+function upgradeSteps(node: MachineSpec, init: boolean, withConfig: boolean): string[] {
     const controlPlane = node.role === "control-plane";
+    const config = withConfig ? ` --config '${PATHS.upgradeConfig}'` : "";
     const kubectl = "kubectl --kubeconfig /etc/kubernetes/admin.conf";
     const lines = ['  if [[ ${gw_kube_upgrade:-0} == 1 ]]; then', "    start=$SECONDS"];
     if (init) {
@@ -250,7 +255,7 @@ function upgradeSteps(node: MachineSpec, init: boolean): string[] {
             "    gw_skip=''",
             "    gw_apply_log=$(mktemp)",
             "    for attempt in 1 2 3; do",
-            '      if kubeadm upgrade apply --yes ${gw_skip:+"--ignore-preflight-errors=$gw_skip"} "v$gw_kube_want" 2>&1 | tee "$gw_apply_log"; then break; fi',
+            `      if kubeadm upgrade apply${config} --yes ` + '${gw_skip:+"--ignore-preflight-errors=$gw_skip"} "v$gw_kube_want" 2>&1 | tee "$gw_apply_log"; then break; fi',
             '      if [[ $attempt == 3 ]]; then rm -f "$gw_apply_log"; log "kubeadm: upgrade apply v$gw_kube_want failed 3 times; kubelet stays at $gw_kube_have; fix what kubeadm said above, then run pulumi up again"; exit 1; fi',
             '      if grep -q "ERROR CreateJob" "$gw_apply_log"; then gw_skip=CreateJob; log "kubeadm: its test Job did not finish within 15s; the next attempt skips that check (CreateJob)"; fi',
             '      log "kubeadm: upgrade apply failed (attempt $attempt of 3); trying again in 20s"',
@@ -260,7 +265,7 @@ function upgradeSteps(node: MachineSpec, init: boolean): string[] {
         );
     } else {
         if (controlPlane) lines.push("    wait_for_images");
-        lines.push('    log "kubeadm: upgrade node"', "    kubeadm upgrade node");
+        lines.push('    log "kubeadm: upgrade node"', `    kubeadm upgrade node${config}`);
     }
     lines.push(...kubeletUpgradeSteps().map((l) => `  ${l}`), '    log "kubeadm: $node upgraded to $gw_kube_want in $((SECONDS - start))s"', "  fi");
     return lines;

@@ -1,10 +1,11 @@
 import * as assert from "assert";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { stackBillOfMaterials } from "../../cli/commands/bom";
 import { PlatformSpec } from "../../components/platform/config";
-import { kubeadmConfigs, oracleStacks, runK8s } from "../support/kubernetes";
+import { k8sBinary, kubeadmConfigs, oracleStacks, runK8s } from "../support/kubernetes";
 
 /**
  * kubeadm v1.33.13, built from Go modules by tools/kubernetes/build.sh, is the oracle for what
@@ -27,7 +28,8 @@ describe("kubeadm as the oracle (real kubeadm v1.33.13)", function () {
         const counts: Record<string, number> = { init: 0, "control-plane join": 0, "worker join": 0 };
         const seen = new Set<string>();
         for (const [stack, spec] of stacks) {
-            for (const cfg of kubeadmConfigs(stack, spec)) {
+            // UpgradeConfigurations: `kubeadm config validate` only checks their kind (see the next test).
+            for (const cfg of kubeadmConfigs(stack, spec).filter((c) => c.kind !== "upgrade")) {
                 counts[cfg.kind]++;
                 const file = path.join(dir, `${stack}-${cfg.machine}-${cfg.kind.replace(/ /g, "-")}.yaml`);
                 fs.writeFileSync(file, cfg.content);
@@ -40,6 +42,30 @@ describe("kubeadm as the oracle (real kubeadm v1.33.13)", function () {
         assert.deepStrictEqual([...seen].sort(), ["customer-dc", "customer-dc-tuned", "dev", "guest-cluster", "prod", "prod-harbor-k8s-cache", "qa", "qa-docker"]);
         // init: one per cluster; joins: every control plane (the first one too) and every worker.
         assert.deepStrictEqual(counts, { init: 8, "control-plane join": 20, "worker join": 31 });
+    });
+
+    it("kubeadm's strict decoder finds nothing unknown in a rendered UpgradeConfiguration, and names a misspelled field", () => {
+        // `kubeadm config validate` checks no more than an UpgradeConfiguration's kind: `upgrade node
+        // --dry-run` decodes it as an upgrade does, warning of every field it does not know, before it
+        // looks for a cluster (in a private mount namespace whose /etc is a scratch copy: its dry run writes under /etc/kubernetes).
+        const decode = (file: string) => {
+            const etc = path.join(dir, "etc");
+            const r = spawnSync("unshare", ["-m", "bash", "-c", `rm -rf '${etc}' && cp -a /etc '${etc}' 2>/dev/null; mount --bind '${etc}' /etc && exec "$@"`, "decode", k8sBinary("kubeadm"), "upgrade", "node", "--config", file, "--kubeconfig", path.join(dir, "none.conf"), "--dry-run"], { encoding: "utf8", timeout: 120_000 });
+            return `${r.stdout}${r.stderr}`;
+        };
+        const upgrades = stacks.flatMap(([stack, spec]) => kubeadmConfigs(stack, spec).filter((c) => c.kind === "upgrade"));
+        // Hand-counted: the tuned stacks' nodes, guest-cluster's 1 + 1 and customer-dc-tuned's 3 + 3; the control planes' carry the patches directory.
+        assert.deepStrictEqual(upgrades.map((c) => `${c.stack}:${/patches:/.test(c.content) ? "patches" : "timeouts"}`).sort(), [...Array(3).fill("customer-dc-tuned:patches"), ...Array(3).fill("customer-dc-tuned:timeouts"), "guest-cluster:patches", "guest-cluster:timeouts"]);
+        for (const cfg of upgrades) {
+            const file = path.join(dir, `${cfg.stack}-${cfg.machine}-upgrade.yaml`);
+            fs.writeFileSync(file, cfg.content);
+            const out = decode(file);
+            assert.match(out, /\[dryrun\] Dryrunning without a real client/, out);
+            assert.doesNotMatch(out, /strict decoding error|unknown field/, `${cfg.stack} ${cfg.machine}:\n${out}`);
+        }
+        const bad = path.join(dir, "bad-upgrade.yaml");
+        fs.writeFileSync(bad, upgrades[0].content.replace("upgradeManifests:", "upgradeManifest:"));
+        assert.match(decode(bad), /strict decoding error: unknown field "timeouts\.upgradeManifest"/);
     });
 
     it("kubeadm rejects what it must: the oracle is not a rubber stamp", () => {

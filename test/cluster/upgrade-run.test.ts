@@ -24,7 +24,8 @@ const STANDINS: Record<string, string> = {
     "apt-get": 'echo "apt-get ${*: -$(( $# ))}" | sed -E "s/ -o [^ ]+//g; s/ -q -y//" >> "$GW_LOG"\nfor a in "$@"; do if [[ $a == *=* && $a != *::* && $a != -* ]]; then p=${a%%=*}; v=${a#*=}; sed -i "/^$p /d" "$GW_PKGS"; echo "$p $v" >> "$GW_PKGS"; fi; done',
     "apt-mark": 'if [[ $1 == showhold ]]; then sort -u "$GW_DIR/holds" 2>/dev/null; exit 0; fi; echo "apt-mark $*" >> "$GW_LOG"; if [[ $1 == hold ]]; then echo "$2" >> "$GW_DIR/holds"; fi',
     // GW_APPLY_FAILS: how many `kubeadm upgrade apply` calls fail (as its CreateJob preflight does when the Job is late).
-    kubeadm: 'echo "kubeadm $*" >> "$GW_LOG"\nif [[ $* == "upgrade apply"* ]]; then n=$(cat "$GW_DIR/applies" 2>/dev/null || echo 0); echo $((n + 1)) > "$GW_DIR/applies"; if (( n < ${GW_APPLY_FAILS:-0} )); then if [[ ${GW_APPLY_ERROR:-CreateJob} == CreateJob && $* == *ignore-preflight-errors=CreateJob* ]]; then exit 0; fi; echo "\t[ERROR ${GW_APPLY_ERROR:-CreateJob}]: it failed" >&2; exit 1; fi; fi',
+    // The UpgradeConfiguration kubeadm was given, as it was on disk then.
+    kubeadm: 'echo "kubeadm $*" >> "$GW_LOG"\nif [[ $* == *"--config /etc/groundwork/kubeadm/upgrade.yaml"* ]]; then cp /etc/groundwork/kubeadm/upgrade.yaml "$GW_DIR/upgrade.yaml"; fi\nif [[ $* == "upgrade apply"* ]]; then n=$(cat "$GW_DIR/applies" 2>/dev/null || echo 0); echo $((n + 1)) > "$GW_DIR/applies"; if (( n < ${GW_APPLY_FAILS:-0} )); then if [[ ${GW_APPLY_ERROR:-CreateJob} == CreateJob && $* == *ignore-preflight-errors=CreateJob* ]]; then exit 0; fi; echo "\t[ERROR ${GW_APPLY_ERROR:-CreateJob}]: it failed" >&2; exit 1; fi; fi',
     kubectl: 'echo "kubectl $*" >> "$GW_LOG"; if [[ $* == *create* ]]; then echo "kind: ConfigMap"; else cat > "$GW_DIR/replaced"; fi',
     systemctl: 'echo "systemctl $*" >> "$GW_LOG"',
     curl: "exit 0",
@@ -37,6 +38,8 @@ interface Run {
     output: string;
     calls: string[];
     packages: string;
+    /** The file `kubeadm upgrade … --config` named, when one was named. */
+    upgradeConfig?: string;
 }
 
 /** Runs `script` on a node whose packages are `installed` ("name version" lines); joined when `joined`. */
@@ -69,7 +72,14 @@ function run(script: string, installed: string[], joined: boolean, applyFails = 
             return "";
         }
     })();
-    return { status: r.status, output: r.stdout + r.stderr, calls: log.split("\n").filter(Boolean), packages: readFileSync(join(dir, "pkgs"), "utf8") };
+    const given = (() => {
+        try {
+            return readFileSync(join(dir, "upgrade.yaml"), "utf8");
+        } catch {
+            return undefined;
+        }
+    })();
+    return { status: r.status, output: r.stdout + r.stderr, calls: log.split("\n").filter(Boolean), packages: readFileSync(join(dir, "pkgs"), "utf8"), upgradeConfig: given };
 }
 
 const at = (v: string) => ["kubeadm", "kubelet", "kubectl"].map((p) => `${p} ${v}-1.1`);
@@ -122,6 +132,30 @@ describe("a Kubernetes upgrade on a node, run by its converge (bash, for real)",
         const other = run(script(second), [...at("1.33.13"), ...TOOLS_133], true);
         assert.strictEqual(other.status, 0, other.output);
         assert.deepStrictEqual(other.calls.filter((c) => c.startsWith("kubeadm") || c.startsWith("kubectl")), ["kubeadm config images pull --config /etc/groundwork/kubeadm/cluster.yaml", "kubeadm upgrade node"]);
+    });
+
+    it("with cluster.tuning, apply and node get --config: an UpgradeConfiguration with the tuned timeouts, and on control planes the patches directory", () => {
+        const tunedSpec = parse(rawPlatform("baremetal", 3, 1, { kubernetesVersion: "1.34.2", controlPlaneEndpoint: { mode: "external", address: "10.20.0.5" }, tuning: { kubeadmTimeoutMinutes: 30, controlPlaneStartupSeconds: 600 } }));
+        const tuned = clusterSettings({ config: tunedSpec.config.cluster, clusterName: "gw", backends: ["baremetal"] });
+        const [f, s2, , w] = tunedSpec.machines;
+        const tunedScript = (m: typeof f) => renderPartsScript(m.name, [kubernetesPackagesPart(tuned), kubeadmPart(tuned, m, f.name, TRUST)]);
+        const upgrades = (r: Run) => r.calls.filter((c) => c.startsWith("kubeadm upgrade"));
+        // Hand-written: kubeadm v1beta4's seven timeouts at 30 minutes.
+        const timeouts = ["controlPlaneComponentHealthCheck", "kubeletHealthCheck", "kubernetesAPICall", "etcdAPICall", "tlsBootstrap", "discovery", "upgradeManifests"].map((k) => `  ${k}: 30m0s\n`).join("");
+        const patches = "  patches:\n    directory: /etc/groundwork/kubeadm/patches\n";
+        const header = "apiVersion: kubeadm.k8s.io/v1beta4\nkind: UpgradeConfiguration\n";
+        const r = run(tunedScript(f), [...at("1.33.13"), ...TOOLS_133], true);
+        assert.strictEqual(r.status, 0, r.output);
+        assert.deepStrictEqual(upgrades(r), ["kubeadm upgrade apply --config /etc/groundwork/kubeadm/upgrade.yaml --yes v1.34.2"]);
+        assert.strictEqual(r.upgradeConfig, `${header}apply:\n${patches}node:\n${patches}timeouts:\n${timeouts}`);
+        const other = run(tunedScript(s2), [...at("1.33.13"), ...TOOLS_133], true);
+        assert.deepStrictEqual(upgrades(other), ["kubeadm upgrade node --config /etc/groundwork/kubeadm/upgrade.yaml"]);
+        assert.strictEqual(other.upgradeConfig, r.upgradeConfig);
+        const wr = run(tunedScript(w), [...at("1.33.13"), ...TOOLS_133], true);
+        assert.deepStrictEqual(upgrades(wr), ["kubeadm upgrade node --config /etc/groundwork/kubeadm/upgrade.yaml"]);
+        assert.strictEqual(wr.upgradeConfig, `${header}timeouts:\n${timeouts}`);
+        // Untuned (the tests above): no file, no --config.
+        assert.deepStrictEqual(upgrades(run(script(worker), [...at("1.33.13"), ...TOOLS_133], true)), ["kubeadm upgrade node"]);
     });
 
     it("`kubeadm upgrade apply` failed by its CreateJob check (kubeadm's 15 s test Job) is tried again without that check alone; the kubelet then moves", () => {

@@ -54,7 +54,7 @@ export function fillPlaceholders(text: string): string {
 export interface KubeadmConfigFile {
     stack: string;
     machine: string;
-    kind: "init" | "control-plane join" | "worker join";
+    kind: "init" | "control-plane join" | "worker join" | "upgrade";
     content: string;
 }
 
@@ -68,6 +68,7 @@ export function kubeadmConfigs(stack: string, spec: PlatformSpec): KubeadmConfig
         CLUSTER_PROVIDER.parts({ spec, machine, engine, engineOptions }).flatMap((part) =>
             part.files.flatMap((f): KubeadmConfigFile[] => {
                 if (f.path === PATHS.initTemplate) return [{ stack, machine: machine.name, kind: "init", content: fillPlaceholders(f.content) }];
+                if (f.path === PATHS.upgradeConfig) return [{ stack, machine: machine.name, kind: "upgrade", content: f.content }];
                 if (f.path !== PATHS.joinTemplate) return [];
                 // The first control plane carries a join file too: it joins when it is replaced.
                 return [{ stack, machine: machine.name, kind: machine.role === "control-plane" ? "control-plane join" : "worker join", content: fillPlaceholders(f.content) }];
