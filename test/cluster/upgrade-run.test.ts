@@ -42,6 +42,15 @@ interface Run {
     upgradeConfig?: string;
 }
 
+/** A file the run may not have written: its text, or `absent`. */
+function readOr<T>(file: string, absent: T): string | T {
+    try {
+        return readFileSync(file, "utf8");
+    } catch {
+        return absent;
+    }
+}
+
 /** Runs `script` on a node whose packages are `installed` ("name version" lines); joined when `joined`. */
 function run(script: string, installed: string[], joined: boolean, applyFails = 0, applyError = "CreateJob"): Run {
     const dir = mkdtempSync(join(tmpdir(), "gw-upgrade-run-"));
@@ -65,21 +74,8 @@ function run(script: string, installed: string[], joined: boolean, applyFails = 
         env: { PATH: `${dir}/bin:/usr/sbin:/usr/bin:/sbin:/bin`, GW_LOG: join(dir, "log"), GW_PKGS: join(dir, "pkgs"), GW_DIR: dir, GW_APPLY_FAILS: String(applyFails), GW_APPLY_ERROR: applyError },
         timeout: 60_000,
     });
-    const log = (() => {
-        try {
-            return readFileSync(join(dir, "log"), "utf8");
-        } catch {
-            return "";
-        }
-    })();
-    const given = (() => {
-        try {
-            return readFileSync(join(dir, "upgrade.yaml"), "utf8");
-        } catch {
-            return undefined;
-        }
-    })();
-    return { status: r.status, output: r.stdout + r.stderr, calls: log.split("\n").filter(Boolean), packages: readFileSync(join(dir, "pkgs"), "utf8"), upgradeConfig: given };
+    const log = readOr(join(dir, "log"), "");
+    return { status: r.status, output: r.stdout + r.stderr, calls: log.split("\n").filter(Boolean), packages: readFileSync(join(dir, "pkgs"), "utf8"), upgradeConfig: readOr(join(dir, "upgrade.yaml"), undefined) };
 }
 
 const at = (v: string) => ["kubeadm", "kubelet", "kubectl"].map((p) => `${p} ${v}-1.1`);

@@ -321,10 +321,12 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
         // How long one call may keep meeting a missing API: an emulated API server restarted by its
         // liveness probe under a saturated guest takes minutes to answer again.
         const API_AWAY_MS = 600_000;
+        /** The control plane's ten busiest processes. */
+        const CP_TOP = "top -b -n 1 -o %CPU -w 160 | sed -n '7,17p'";
         // What the control plane looked like when the API went away: kept for the log, never asserted on.
         const DIAGNOSE = [
             "uptime; free -m | head -2",
-            "top -b -n 1 -o %CPU -w 160 | sed -n '7,17p'",
+            CP_TOP,
             "sudo crictl ps -a -o table 2>&1 | head -30",
             "for c in kube-apiserver etcd kube-vip; do id=$(sudo crictl ps -a -q --name \"^$c\" | head -1); echo \"--- $c ($id)\"; [ -n \"$id\" ] && sudo crictl logs --tail 25 \"$id\" 2>&1 | cut -c1-300; done",
             "echo '--- kubelet'; sudo journalctl -u kubelet --since '-6min' --no-pager 2>&1 | grep -iE 'probe|kill|restart|evict|oom|back-off' | tail -25 | cut -c1-300",
@@ -409,7 +411,7 @@ describe("a real air-gapped cluster in guests: registry, control plane, worker",
         timings.corednsReadySec = since();
         note(`nodes Ready at +${timings.nodesReadySec}s, CoreDNS at +${timings.corednsReadySec}s`);
         // Where the control plane's emulated CPUs go once the cluster is up: for the log, never asserted on.
-        note(`control plane at +${since().toFixed(0)}s:\n${(await cpGuest.ssh("uptime; top -b -n 1 -o %CPU -w 160 | sed -n '7,17p'", { timeoutSec: 120 }).catch((e: Error) => ({ stdout: e.message, stderr: "" }))).stdout}`);
+        note(`control plane at +${since().toFixed(0)}s:\n${(await cpGuest.ssh(`uptime; ${CP_TOP}`, { timeoutSec: 120 }).catch((e: Error) => ({ stdout: e.message, stderr: "" }))).stdout}`);
         const nodeList = await kubectl(["get", "nodes", "-o", "wide"]);
         note(nodeList);
         assert.match(nodeList, new RegExp(`${cp.name}\\s+Ready\\s+control-plane.*${literal(cp.address)}`));
