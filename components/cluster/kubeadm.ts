@@ -2,6 +2,7 @@ import { createHash } from "crypto";
 import { stringify } from "yaml";
 import { EngineKind, PackageSource } from "../engine/config";
 import { MachineSpec } from "../machines/machine";
+import type { KEY_ALGORITHMS } from "./config";
 import { FlannelManifestInput } from "./flannel";
 import { JOIN_TOKEN_TTL } from "./join";
 import { bareVersion, dnsImageRepository, kubernetesMinor } from "./versions";
@@ -34,9 +35,9 @@ export interface ClusterSettings {
     /** How nodes download: the engine's proxy and OS package mirror. Defaults to direct, from the distribution. */
     downloads?: { proxy?: DownloadProxy; osMirror?: PackageSource };
     /** cluster.tuning: longer kubeadm timeouts, patient control-plane probes. Defaults to kubeadm's own. */
-    tuning?: { kubeadmTimeoutMinutes?: number; controlPlaneStartupSeconds?: number; kubeVipLeaseSeconds?: number; controlPlaneLeaseSeconds?: number };
-    /** cluster.certificates: renewal of kubeadm's certificates on the control planes. Defaults to a daily check, 30 days ahead. */
-    certificates?: { renewBeforeDays: number; autoRenew: boolean; renewRequest?: string };
+    tuning?: { kubeadmTimeoutMinutes?: number; controlPlaneStartupSeconds?: number; kubeVipLeaseSeconds?: number; controlPlaneLeaseSeconds?: number; apiServerEtcdCheckSeconds?: number };
+    /** cluster.certificates: renewal of kubeadm's certificates on the control planes (defaults to a daily check, 30 days ahead) and their key type (kubeadm's own when unset). */
+    certificates?: { renewBeforeDays: number; autoRenew: boolean; renewRequest?: string; keyAlgorithm?: (typeof KEY_ALGORITHMS)[number] };
 }
 
 /** Where control planes keep the kubeadm patches of cluster.tuning (static pod probes). */
@@ -64,6 +65,16 @@ function leaderElectionArgs(s: ClusterSettings): { name: string; value: string }
     ];
 }
 
+/** The API server's etcd check flags from cluster.tuning.apiServerEtcdCheckSeconds (v1beta4 extraArgs); none when unset. */
+function apiServerArgs(s: ClusterSettings): { name: string; value: string }[] | undefined {
+    const n = s.tuning?.apiServerEtcdCheckSeconds;
+    if (n === undefined) return undefined;
+    return [
+        { name: "etcd-healthcheck-timeout", value: `${n}s` },
+        { name: "etcd-readycheck-timeout", value: `${n}s` },
+    ];
+}
+
 /**
  * Strategic-merge patches (kubeadm's `patches.directory`, files `<pod>+strategic.yaml`) that give
  * each control-plane static pod cluster.tuning.controlPlaneStartupSeconds to start (startup probe
@@ -73,9 +84,13 @@ export function controlPlanePatches(s: ClusterSettings): { file: string; content
     const seconds = s.tuning?.controlPlaneStartupSeconds;
     if (seconds === undefined) return [];
     const startup = Math.ceil(seconds / 10);
+    // kubeadm probes the API server's readiness every second, each probe a new TLS handshake (the
+    // kubelet's probes keep no connection): on a starved control plane that is a steady share of its
+    // CPU for a status nothing routes by (the API server keeps its own endpoints). Every 10 s here.
+    const readiness = (name: string) => (name === "kube-apiserver" ? { readinessProbe: { periodSeconds: 10, timeoutSeconds: 30 } } : {});
     return CONTROL_PLANE_PODS.map((name) => ({
         file: `${name}+strategic.yaml`,
-        content: stringify({ spec: { containers: [{ name, startupProbe: { failureThreshold: startup, timeoutSeconds: 30 }, livenessProbe: { failureThreshold: 12, timeoutSeconds: 30 } }] } }, { lineWidth: 0 }),
+        content: stringify({ spec: { containers: [{ name, startupProbe: { failureThreshold: startup, timeoutSeconds: 30 }, livenessProbe: { failureThreshold: 12, timeoutSeconds: 30 }, ...readiness(name) }] } }, { lineWidth: 0 }),
     }));
 }
 
@@ -175,6 +190,8 @@ export function clusterConfiguration(s: ClusterSettings) {
     const minor = kubernetesMinor(s.kubernetesVersion);
     const dns = dnsImageRepository(s.imageRepository);
     const lease = leaderElectionArgs(s);
+    const apiArgs = apiServerArgs(s);
+    const keys = s.certificates?.keyAlgorithm;
     return {
         apiVersion: KUBEADM_API,
         kind: "ClusterConfiguration",
@@ -183,10 +200,11 @@ export function clusterConfiguration(s: ClusterSettings) {
         controlPlaneEndpoint: endpointAddress(s),
         imageRepository: s.imageRepository,
         networking: { podSubnet: s.podCidr, serviceSubnet: s.serviceCidr, dnsDomain: s.dnsDomain },
-        apiServer: { certSANs: [s.endpoint.host] },
+        apiServer: { certSANs: [s.endpoint.host], ...(apiArgs ? { extraArgs: apiArgs } : {}) },
         etcd: { local: { dataDir: "/var/lib/etcd", ...(minor ? { imageTag: minor.etcd } : {}) } },
         dns: { ...(dns ? { imageRepository: dns } : {}), ...(minor ? { imageTag: minor.coredns } : {}) },
         ...(lease ? { controllerManager: { extraArgs: lease }, scheduler: { extraArgs: lease } } : {}),
+        ...(keys ? { encryptionAlgorithm: keys } : {}),
     };
 }
 
