@@ -17,7 +17,7 @@
  *     await mirror.stop();
  *   }
  */
-import { ChildProcess, spawn } from "child_process";
+import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as net from "net";
 import * as fs from "fs";
 import * as os from "os";
@@ -169,6 +169,19 @@ function pidIs(pid: number, marker: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Segments to take down if the test process is interrupted before its own cleanup ran (names for l2.sh down). */
+const liveSegments = new Set<string>();
+
+// Ctrl-C or a TERM: take the segments down (which stops what runs in them: a Pulumi engine, its
+// plugins, forwards), then exit, which kills the guests below. Without this an interrupted guest
+// run leaves its namespace, its qemu processes and the engine's plugins behind.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    for (const name of liveSegments) spawnSync(path.join(TOOLS, "l2.sh"), ["down", name], { stdio: "ignore", timeout: 30_000 });
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  });
 }
 
 process.on("exit", () => {
@@ -335,6 +348,7 @@ export interface L2Segment {
 export async function l2Segment(name: string, taps: number, probe: string): Promise<L2Segment> {
   await run(path.join(TOOLS, "l2.sh"), ["down", name]);
   const vars = await tool("l2.sh", ["up", name, "--taps", String(taps), "--probe", probe], 60);
+  liveSegments.add(name);
   let gone = false;
   const forwards: ChildProcess[] = [];
   return {
@@ -358,6 +372,7 @@ export async function l2Segment(name: string, taps: number, probe: string): Prom
       gone = true;
       for (const f of forwards) if (f.exitCode === null) f.kill("SIGTERM");
       await tool("l2.sh", ["down", name], 60);
+      liveSegments.delete(name);
     },
   };
 }

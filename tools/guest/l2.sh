@@ -10,7 +10,9 @@
 # routes for the guests), taps gwtap-NAME-0 … gwtap-NAME-(N-1) attached to it (boot.sh --tap),
 # and namespace gw-NAME whose only interface (besides lo) is a veth on the bridge with
 # ADDRESS/PREFIX and no default route: traffic stays inside the segment. Prints L2_* lines.
-# down: removes the taps, the bridge and the namespace (each only if it exists).
+# down: stops what still runs inside the namespace (probes, forwards, a Pulumi engine and its
+# plugins left by an interrupted test), then removes the taps, the bridge and the namespace (each
+# only if it exists).
 # exec: runs COMMAND inside the namespace (e.g. curl or kubectl against a guest's address).
 # NAME: 1-6 characters a-z0-9 (interface names are at most 15 characters). Needs root.
 set -euo pipefail
@@ -32,7 +34,19 @@ veth_ns=gwvn-$name
 exists() { ip link show "$1" >/dev/null 2>&1; }
 
 down() {
-  local link
+  local link pids
+  if ip netns list | grep -qE "^$ns( |$)"; then
+    pids=$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')
+    if [[ -n ${pids// /} ]]; then
+      log "segment $name: stopping what still runs in $ns (pids $pids)"
+      # shellcheck disable=SC2086 # one word per pid
+      kill -TERM $pids 2>/dev/null || true
+      sleep 2
+      pids=$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')
+      # shellcheck disable=SC2086
+      if [[ -n ${pids// /} ]]; then kill -KILL $pids 2>/dev/null || true; fi
+    fi
+  fi
   for link in $(ip -o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | grep -E "^gwtap-$name-[0-9]+$" || true); do
     ip link del "$link"
   done
