@@ -2,8 +2,10 @@
 # A real OpenStack API (Debian 12, OpenStack Zed) on 127.0.0.1 for groundwork's integration tests:
 # keystone, placement, glance, neutron (ML2, agentless 'fakebind' driver), nova with three fake
 # compute hosts, on a private MariaDB (port 3307) and RabbitMQ. No guest ever runs.
+# With --guests (kept in the state dir): one libvirt compute host instead, whose guests really run
+# (qemu TCG), booted from the project's Debian image in Glance, addressed by the config drive.
 #
-# Usage: local.sh [--state DIR] start | stop [--purge] | status | env | smoke | kill SERVICE | revive
+# Usage: local.sh [--state DIR] start [--guests] | stop [--purge] | status | env | smoke | kill SERVICE | revive
 #   kill neutron|nova-api: KILL that API service's process tree, as a crash would (fault tests);
 #   revive: start again the API services kill stopped, while the rest runs
 #   state dir: --state DIR, else $GROUNDWORK_OPENSTACK_STATE, else <repo>/.state/openstack
@@ -17,16 +19,30 @@ T0=${EPOCHREALTIME/./}
 PKGS=(python3-keystone python3-nova python3-glance python3-placement python3-neutron
   python3-openstackclient rabbitmq-server uwsgi-core uwsgi-plugin-python3 mariadb-server
   procps iproute2)
-# start order; stop goes the other way round
-SERVICES=(mariadb epmd rabbitmq keystone placement glance neutron nova-api nova-conductor
-  nova-scheduler nova-compute-1 nova-compute-2 nova-compute-3)
+# --guests adds these (libvirt, the QEMU driver, config drives)
+GUEST_PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients python3-libvirt
+  qemu-system-x86 qemu-utils genisoimage sudo)
+# start order; stop goes the other way round (set_mode picks the compute hosts)
+BASE_SERVICES=(mariadb epmd rabbitmq keystone placement glance neutron nova-api nova-conductor
+  nova-scheduler)
+set_mode() {
+  MODE=$1
+  if [[ $MODE == guests ]]; then
+    COMPUTES=(nova-compute-libvirt)
+    SERVICES=("${BASE_SERVICES[@]}" libvirtd nova-compute-libvirt)
+    PKGS+=("${GUEST_PKGS[@]}")
+  else
+    COMPUTES=(nova-compute-1 nova-compute-2 nova-compute-3)
+    SERVICES=("${BASE_SERVICES[@]}" "${COMPUTES[@]}")
+  fi
+  COMPUTE_HOSTS=${#COMPUTES[@]}
+}
 declare -A PORT=([mariadb]=3307 [epmd]=4369 [rabbitmq]=5672 [keystone]=5000 [placement]=8778
   [glance]=9292 [neutron]=9696 [nova-api]=8774)
 # every port start needs, with what it is for (25672: RabbitMQ's Erlang distribution port)
 PORT_USES=("3307:MariaDB" "4369:Erlang epmd (RabbitMQ)" "5672:RabbitMQ AMQP"
   "25672:RabbitMQ Erlang distribution" "5000:Keystone identity API" "8778:Placement API"
   "9292:Glance image API" "9696:Neutron network API" "8774:Nova compute API")
-COMPUTE_HOSTS=3
 
 ts() {
   local d=$((${EPOCHREALTIME/./} - T0))
@@ -105,6 +121,14 @@ ensure_packages() {
   [[ -z $added ]] || rm -f "$policy"
   ts "packages installed"
 }
+# libvirtd (privileged) looks its compiled-in QEMU user up before it reads qemu.conf, which
+# runs the guests as root: Debian's libvirt-daemon-system would create it.
+ensure_qemu_user() {
+  getent passwd libvirt-qemu >/dev/null && return 0
+  useradd --system --user-group --no-create-home --home-dir /var/lib/libvirt --shell /usr/sbin/nologin libvirt-qemu ||
+    fail 1 "could not create the system user libvirt-qemu that libvirtd looks up"
+  ts "created the system user libvirt-qemu (libvirtd looks it up; the guests run as root)"
+}
 
 load_secrets() {
   if [[ ! -f $STATE/secrets.env ]]; then
@@ -131,6 +155,7 @@ render_configs() {
     sed -e "s|@STATE@|$STATE|g" -e "s|@TOOL@|$TOOL|g" -e "s|@ADMIN_PW@|$ADMIN_PW|g" \
       -e "s|@DB@|$DB|g" "$src" >"$dst"
   done
+  [[ $MODE == guests ]] && return 0
   for ((i = 1; i <= COMPUTE_HOSTS; i++)); do
     printf '[DEFAULT]\nhost = gw-compute-%d\nlog_file = %s/nova-compute-%d.log\n' \
       "$i" "$LOG" "$i" >"$ETC/nova/compute-$i.conf"
@@ -228,7 +253,7 @@ wait_nova() {
       (SELECT COUNT(*) FROM placement.resource_providers)")
     ((services >= COMPUTE_HOSTS + 2 && mappings >= COMPUTE_HOSTS && providers >= COMPUTE_HOSTS)) &&
       return 0
-    for s in nova-api nova-conductor nova-scheduler nova-compute-{1..3}; do
+    for s in nova-api nova-conductor nova-scheduler "${COMPUTES[@]}"; do
       alive "$s" >/dev/null || fail 1 "$s exited while starting; see $LOG/"
     done
     sleep 0.5
@@ -237,12 +262,15 @@ wait_nova() {
 }
 
 fixtures() {
-  local cmds=() have
+  local cmds=() have small=5
   have=$(sql "SELECT name FROM nova_api.flavors; SELECT name FROM glance.images
     WHERE deleted=0 AND status='active'")
-  grep -qx gw.small <<<"$have" || cmds+=("flavor create --vcpus 1 --ram 1024 --disk 5 gw.small")
+  [[ $MODE == guests ]] && small=8 # the real image's disk is 6 GiB
+  grep -qx gw.small <<<"$have" || cmds+=("flavor create --vcpus 1 --ram 1024 --disk $small gw.small")
   grep -qx gw.medium <<<"$have" || cmds+=("flavor create --vcpus 2 --ram 2048 --disk 10 gw.medium")
-  if ! grep -qx debian-12 <<<"$have"; then
+  if [[ $MODE == guests ]]; then
+    grep -qx debian-12 <<<"$have" || guest_image
+  elif ! grep -qx debian-12 <<<"$have"; then
     head -c 1048576 /dev/zero >"$DATA/debian-12.raw" # no guest boots: any bytes will do
     cmds+=("image create --disk-format raw --container-format bare --public --property os_distro=debian --property os_version=12 --file $DATA/debian-12.raw debian-12")
   fi
@@ -268,7 +296,9 @@ do_start() {
   [[ -d $STATE ]] || mkdir -p "$STATE"
   chmod 700 "$STATE"
   touch "$STATE/.groundwork-openstack"
+  echo "$MODE" >"$STATE/mode"
   ensure_packages
+  [[ $MODE == guests ]] && ensure_qemu_user
   SCHEMAS=$SCHEMAS/$(dpkg-query -W -f='${Version} ' python3-keystone python3-nova python3-glance \
     python3-placement python3-neutron mariadb-server | md5sum | cut -c1-12)
   check_ports
@@ -334,18 +364,93 @@ do_start() {
   for s in nova-conductor nova-scheduler; do
     launch "$s" "$TOOL/bin/$s" --config-file "$ETC/nova/nova.conf"
   done
-  for ((i = 1; i <= COMPUTE_HOSTS; i++)); do
-    launch "nova-compute-$i" "$TOOL/bin/nova-compute" --config-file "$ETC/nova/nova.conf" \
-      --config-file "$ETC/nova/compute-$i.conf"
-  done
+  if [[ $MODE == guests ]]; then
+    start_libvirtd
+    launch nova-compute-libvirt "$TOOL/bin/nova-compute" --config-file "$ETC/nova/nova.conf" \
+      --config-file "$ETC/nova/compute-libvirt.conf"
+  else
+    for ((i = 1; i <= COMPUTE_HOSTS; i++)); do
+      launch "nova-compute-$i" "$TOOL/bin/nova-compute" --config-file "$ETC/nova/nova.conf" \
+        --config-file "$ETC/nova/compute-$i.conf"
+    done
+  fi
   for s in placement glance neutron nova-api; do wait_port "$s" "${PORT[$s]}"; done
   ts "placement, glance, neutron, nova-api listening"
   wait_nova "$since"
-  ts "nova conductor, scheduler and $COMPUTE_HOSTS compute hosts (gw-compute-1..$COMPUTE_HOSTS) reporting"
+  if [[ $MODE == guests ]]; then
+    ts "nova conductor, scheduler and the libvirt compute host gw-libvirt (qemu TCG) reporting"
+  else
+    ts "nova conductor, scheduler and $COMPUTE_HOSTS compute hosts (gw-compute-1..$COMPUTE_HOSTS) reporting"
+  fi
   fixtures
   trap - EXIT
-  ts "flavors gw.small/gw.medium, image debian-12, admin quotas in place"
+  if [[ $MODE == guests ]]; then
+    ts "flavors gw.small/gw.medium (8/10 GB disks), the bootable image debian-12 (+ its kernel and initrd), admin quotas in place"
+  else
+    ts "flavors gw.small/gw.medium, image debian-12, admin quotas in place"
+  fi
   ts "local OpenStack ready (credentials: eval \"\$($TOOL/local.sh --state $STATE env)\")"
+}
+
+# --guests: the project's Debian 12 guest image (tools/guest/image.sh, cached) as three Glance
+# images: kernel (aki), initrd (ari) and the ext4 disk (qcow2) that names them; Nova's libvirt
+# driver boots it like boot.sh does (-kernel/-initrd, root=/dev/vda), and cloud-init reads the
+# config drive (the image's own list names only NoCloud: the kernel line overrides it).
+GUEST_CMDLINE="root=/dev/vda rw console=ttyS0 net.ifnames=0 clocksource=tsc tsc=reliable ci.ds=ConfigDrive cc: datasource_list: [ConfigDrive, None] end_cc"
+guest_image() {
+  local dir kernel ramdisk out
+  out=$("$REPO/tools/guest/image.sh" 2>"$LOG/guest-image.log") || fail 1 "building the guest image failed; see $LOG/guest-image.log"
+  dir=$(sed -n 's/^GUEST_IMAGE_DIR=//p' <<<"$out")
+  [[ -f $dir/base.qcow2 ]] || fail 1 "tools/guest/image.sh named no image (got '$out')"
+  ts "uploading the guest image from $dir to Glance ($(du -m "$dir/base.qcow2" | cut -f1) MiB)"
+  kernel=$("$OSC" image create --disk-format aki --container-format aki --public --file "$dir/vmlinuz" -f value -c id debian-12-kernel) ||
+    fail 1 "uploading the guest kernel failed"
+  ramdisk=$("$OSC" image create --disk-format ari --container-format ari --public --file "$dir/initrd.img" -f value -c id debian-12-initrd) ||
+    fail 1 "uploading the guest initrd failed"
+  "$OSC" image create --disk-format qcow2 --container-format bare --public --property os_distro=debian \
+    --property os_version=12 --property kernel_id="$kernel" --property ramdisk_id="$ramdisk" \
+    --property os_command_line="$GUEST_CMDLINE" --file "$dir/base.qcow2" debian-12 >"$LOG/guest-image-upload.log" 2>&1 ||
+    fail 1 "uploading the guest disk failed; see $LOG/guest-image-upload.log"
+}
+
+# --guests: libvirtd in a private mount namespace (its /etc/libvirt, /run/libvirt, /var/lib/libvirt,
+# /var/cache/libvirt and /var/log/libvirt are folders of the state dir), so the machine's own
+# libvirt configuration is neither read nor changed; nova-compute reaches it by the socket's path.
+LIBVIRT_DIRS=(run:/run/libvirt lib:/var/lib/libvirt cache:/var/cache/libvirt log:/var/log/libvirt)
+libvirt_uri() { echo "qemu+unix:///system?socket=$DATA/libvirt/run/libvirt-sock"; }
+start_libvirtd() {
+  local d i binds="mount --bind '$ETC/libvirt' /etc/libvirt"
+  for d in "${LIBVIRT_DIRS[@]}"; do
+    mkdir -p "$DATA/libvirt/${d%%:*}" "${d#*:}"
+    binds+=" && mount --bind '$DATA/libvirt/${d%%:*}' '${d#*:}'"
+  done
+  mkdir -p /etc/libvirt "$DATA/nova/instances"
+  launch libvirtd unshare --mount --propagation private /bin/sh -c "$binds && exec /usr/sbin/libvirtd"
+  for ((i = 0; i < 120; i++)); do
+    virsh -c "$(libvirt_uri)" version >/dev/null 2>&1 && { ts "libvirtd up ($(libvirt_uri))"; return 0; }
+    alive libvirtd >/dev/null || fail 1 "libvirtd exited while starting; see $LOG/libvirtd.out and $LOG/libvirtd.log"
+    sleep 0.5
+  done
+  fail 1 "libvirtd did not answer on $(libvirt_uri) within 60 s; see $LOG/libvirtd.log"
+}
+# Before libvirtd stops: its guests (qemu is not its child), then the bridges fakebind made.
+stop_guests() {
+  local dom pids=()
+  if alive libvirtd >/dev/null; then
+    for dom in $(virsh -c "$(libvirt_uri)" list --name 2>/dev/null); do
+      virsh -c "$(libvirt_uri)" destroy "$dom" >/dev/null 2>&1 && echo "destroyed guest $dom"
+    done
+  fi
+  mapfile -t pids < <(pgrep -f -- "$DATA/nova/instances/" || true)
+  ((${#pids[@]} == 0)) || { echo "killing leftover guests: ${pids[*]}"; kill -KILL "${pids[@]}" 2>/dev/null || true; }
+}
+remove_bridges() {
+  local b
+  [[ -f $RUN/bridges ]] || return 0
+  while read -r b; do
+    [[ $b == gwq* ]] && ip link del "$b" 2>/dev/null && echo "deleted bridge $b"
+  done < <(sort -u "$RUN/bridges")
+  rm -f "$RUN/bridges"
 }
 
 # The API services a fault test kills and revives.
@@ -384,6 +489,7 @@ do_revive() {
 
 do_stop() {
   local s pid all=() tree lines=() i alive_left
+  [[ $MODE == guests ]] && stop_guests
   for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
     s=${SERVICES[i]}
     pid=$(alive "$s") || { rm -f "$RUN/$s.pid"; continue; }
@@ -408,6 +514,7 @@ do_stop() {
     printf 'stopped %s\n' "${lines[@]}"
     ts "stopped ${#lines[@]} services (${#all[@]} processes) from $STATE"
   fi
+  [[ $MODE == guests ]] && remove_bridges
   [[ -d $RUN ]] && rm -f "$RUN"/*.pid "$RUN/mysql.sock"
   if [[ $PURGE == 1 && -d $STATE ]]; then
     [[ -f $STATE/.groundwork-openstack ]] || fail 1 "$STATE was not made by local.sh; not deleting it"
@@ -442,12 +549,13 @@ do_env() {
 
 # ---------------------------------------------------------------- main
 STATE=${GROUNDWORK_OPENSTACK_STATE:-$REPO/.state/openstack}
-CMD="" PURGE=0 SVC=""
+CMD="" PURGE=0 SVC="" GUESTS=0
 while (($#)); do
   case $1 in
   --state) (($# >= 2)) || fail 1 "--state needs a directory"; STATE=$2; shift ;;
   --state=*) STATE=${1#--state=} ;;
   --purge) PURGE=1 ;;
+  --guests) GUESTS=1 ;;
   -h | --help) usage 0 ;;
   start | stop | status | env | smoke | revive) [[ -z $CMD ]] || fail 1 "one subcommand at a time (got $CMD and $1)"; CMD=$1 ;;
   kill) [[ -z $CMD ]] || fail 1 "one subcommand at a time (got $CMD and $1)"; (($# >= 2)) || fail 1 "kill needs a service: ${FAULT_SERVICES[*]}"; CMD="kill"; SVC=$2; shift ;;
@@ -457,12 +565,23 @@ while (($#)); do
 done
 [[ -n $CMD ]] || usage 1
 [[ $PURGE == 0 || $CMD == stop ]] || fail 1 "--purge goes with stop only"
+[[ $GUESTS == 0 || $CMD == start ]] || fail 1 "--guests goes with start only (the mode is kept in the state dir)"
 [[ $STATE == /* ]] || STATE=$PWD/$STATE
 [[ $STATE =~ ^[A-Za-z0-9/._-]+$ ]] || fail 1 "state dir '$STATE' may only hold letters, digits and / . _ -"
 STATE=${STATE%/}
 [[ $STATE != "" && $STATE != "$REPO" && $STATE != "$HOME" ]] || fail 1 "refusing state dir '$STATE'"
 ETC=$STATE/etc LOG=$STATE/log RUN=$STATE/run DATA=$STATE/data
 SCHEMAS=${GROUNDWORK_CACHE:-$HOME/.cache/groundwork}/openstack/schemas
+# The mode (fake compute hosts, or --guests) is the state dir's: a plain start keeps it, and
+# --guests cannot turn a dir made with fake hosts into one with real guests.
+MODE=fake
+[[ -f $STATE/mode ]] && MODE=$(<"$STATE/mode")
+if [[ $CMD == start && $GUESTS == 1 && $MODE != guests ]]; then
+  [[ -d $STATE/data/mysql ]] &&
+    fail 1 "the local OpenStack in $STATE was made with fake compute hosts; --guests needs another --state (or 'stop --purge' this one first)"
+  MODE=guests
+fi
+set_mode "$MODE"
 unset PYTHONPATH PYTHONHOME # Debian's /usr/bin/python3 only; pyenv's must not leak in
 
 case $CMD in
