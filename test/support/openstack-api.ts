@@ -12,8 +12,8 @@ export interface OpenStackEnv {
 const LAUNCHER = path.resolve(__dirname, "../../tools/openstack/local.sh");
 
 /** The OS_* variables of the local OpenStack (tools/openstack/local.sh env). */
-export function localOpenStackEnv(): OpenStackEnv {
-    const out = execFileSync("bash", [LAUNCHER, "env"], { encoding: "utf8" });
+export function localOpenStackEnv(state?: string): OpenStackEnv {
+    const out = execFileSync("bash", [LAUNCHER, ...(state ? ["--state", state] : []), "env"], { encoding: "utf8" });
     const env: OpenStackEnv = {};
     for (const m of out.matchAll(/^export (OS_[A-Z_]+)=(.*)$/gm)) env[m[1]] = m[2].replace(/^'(.*)'$/, "$1");
     return env;
