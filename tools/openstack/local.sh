@@ -21,7 +21,7 @@ PKGS=(python3-keystone python3-nova python3-glance python3-placement python3-neu
   procps iproute2)
 # --guests adds these (libvirt, the QEMU driver, config drives)
 GUEST_PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients python3-libvirt
-  qemu-system-x86 qemu-utils genisoimage sudo)
+  qemu-system-x86 qemu-utils genisoimage sudo dnsmasq-base)
 # start order; stop goes the other way round (set_mode picks the compute hosts)
 BASE_SERVICES=(mariadb epmd rabbitmq keystone placement glance neutron nova-api nova-conductor
   nova-scheduler)
@@ -444,8 +444,21 @@ stop_guests() {
   mapfile -t pids < <(pgrep -f -- "$DATA/nova/instances/" || true)
   ((${#pids[@]} == 0)) || { echo "killing leftover guests: ${pids[*]}"; kill -KILL "${pids[@]}" 2>/dev/null || true; }
 }
+# fakebind's dnsmasq per bridge (DHCP in place of Neutron's agent), by the PID files it wrote
+stop_dhcp() {
+  local f pid
+  for f in "$RUN"/dhcp/*/dnsmasq.pid; do
+    [[ -f $f ]] || continue
+    read -r pid <"$f" || continue
+    if [[ $(cat "/proc/$pid/comm" 2>/dev/null) == dnsmasq ]]; then
+      kill -TERM "$pid" 2>/dev/null && echo "stopped dnsmasq pid $pid ($(basename "$(dirname "$f")"))"
+    fi
+  done
+  rm -rf "$RUN/dhcp"
+}
 remove_bridges() {
   local b
+  stop_dhcp
   [[ -f $RUN/bridges ]] || return 0
   while read -r b; do
     [[ $b == gwq* ]] && ip link del "$b" 2>/dev/null && echo "deleted bridge $b"
