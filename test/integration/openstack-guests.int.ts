@@ -2,7 +2,8 @@
 // libvirt driver (qemu TCG) as its one compute host, Glance serving the project's Debian image
 // (tools/guest/image.sh) and Neutron binding ports into a host bridge per network whose address is
 // the subnet's gateway. The REAL Pulumi engine brings the local stack's layers up to the engine on
-// it; each machine boots, takes its planned address from the config drive and runs the rendered
+// it; each machine boots, takes its planned address by DHCP (the launcher's dnsmasq in place of
+// Neutron's agent), reads the config drive and runs the rendered
 // bootstrap on first boot: the container engine from an apt mirror the host serves on the bridge
 // (the guests reach nothing else). Checked through the OpenStack API, libvirt and SSH into the guests.
 import * as assert from "assert";
@@ -139,6 +140,16 @@ describe("local OpenStack with real guests: Nova's libvirt driver runs the progr
         );
         // Both fetched containerd from the host's mirror, through the bridge.
         for (const [name, ip] of MACHINES) assert.match(mirrorLog, new RegExp(`${ip.replace(/\./g, "\\.")} .*"GET /pool/[^"]*containerd_1\\.6\\.20[^"]*\\.deb`), `${name} did not fetch containerd from the mirror:\n${mirrorLog.slice(-2000)}`);
+        // Their addresses came by DHCP from the launcher's dnsmasq (the subnet has DHCP on, as the
+        // program makes it): its leases pair each port's MAC, as Neutron holds it, with the planned address.
+        const bridge = fs.readFileSync(path.join(state, "run/bridges"), "utf8").split("\n")[0];
+        const leases = fs.readFileSync(path.join(state, "run/dhcp", bridge, "leases"), "utf8");
+        const ports = await api.ports(`${NAME}-`);
+        for (const [name, ip] of MACHINES) {
+            const port = ports.find((p) => p.fixed_ips.some((f) => f.ip_address === ip));
+            assert.ok(port, `no port holds ${ip}: ${JSON.stringify(ports.map((p) => [p.name, p.fixed_ips]))}`);
+            assert.match(leases, new RegExp(`^\\d+ ${port.mac_address} ${ip.replace(/\./g, "\\.")} ${name} `, "m"), `${name}'s lease:\n${leases}`);
+        }
         // Guests on one network reach each other.
         const reach = await ssh(MACHINES[0][1], `timeout 10 bash -c 'exec 3<>/dev/tcp/${MACHINES[1][1]}/22' && echo reached`);
         assert.strictEqual(reach.stdout.trim(), "reached", reach.stderr);
@@ -157,6 +168,8 @@ describe("local OpenStack with real guests: Nova's libvirt driver runs the progr
         stopped = true;
         assert.strictEqual(stop.code, 0, stop.stderr);
         assert.match(stop.stdout, new RegExp(`deleted bridge ${bridges[0]}`));
+        assert.match(stop.stdout, new RegExp(`stopped dnsmasq pid \\d+ \\(${bridges[0]}\\)`));
+        assert.notStrictEqual(sh(`pgrep -f 'dnsmasq --conf-file=${state}/'`).code, 0, "the network's dnsmasq still runs");
         assert.notStrictEqual(sh(`ip link show dev ${bridges[0]}`).code, 0, `bridge ${bridges[0]} is still there`);
     });
 });

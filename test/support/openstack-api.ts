@@ -77,7 +77,7 @@ export class OpenStackApi {
             .sort((a, b) => a.name.localeCompare(b.name));
     }
 
-    async ports(prefix: string): Promise<{ name: string; fixed_ips: { ip_address: string }[]; security_groups: string[]; device_id: string }[]> {
+    async ports(prefix: string): Promise<{ name: string; fixed_ips: { ip_address: string }[]; security_groups: string[]; device_id: string; mac_address: string }[]> {
         const doc = await this.get<{ ports: any[] }>("network", "/ports");
         return doc.ports.filter((p) => p.name.startsWith(prefix)).sort((a, b) => a.name.localeCompare(b.name));
     }
