@@ -458,7 +458,6 @@ stop_dhcp() {
 }
 remove_bridges() {
   local b
-  stop_dhcp
   [[ -f $RUN/bridges ]] || return 0
   while read -r b; do
     [[ $b == gwq* ]] && ip link del "$b" 2>/dev/null && echo "deleted bridge $b"
@@ -527,7 +526,7 @@ do_stop() {
     printf 'stopped %s\n' "${lines[@]}"
     ts "stopped ${#lines[@]} services (${#all[@]} processes) from $STATE"
   fi
-  [[ $MODE == guests ]] && remove_bridges
+  [[ $MODE == guests ]] && { stop_dhcp; remove_bridges; }
   [[ -d $RUN ]] && rm -f "$RUN"/*.pid "$RUN/mysql.sock"
   if [[ $PURGE == 1 && -d $STATE ]]; then
     [[ -f $STATE/.groundwork-openstack ]] || fail 1 "$STATE was not made by local.sh; not deleting it"
